@@ -1,0 +1,291 @@
+//! Registrations (clients, users) and settings.
+//!
+//! The built-in ones are part of the public contract (DESIGN D5): the book, the
+//! lessons and outside tools rely on `lab-client`, `lab-public`, `alice` and `bob`.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::clock::{Clock, SystemClock};
+
+/// The scopes the resource server knows, with the words the consent page uses.
+pub const SCOPES: &[(&str, &str)] = &[
+    ("profile", "See your name, username and email address"),
+    ("posts:read", "Read your private posts"),
+];
+
+/// A set of known scopes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Scopes(u8);
+
+impl Scopes {
+    pub const ALL: Scopes = Scopes((1 << SCOPES.len()) - 1);
+
+    /// Parses a space-delimited scope list (RFC 6749 §3.3); `Err` names the first unknown scope.
+    pub fn parse(list: &str) -> Result<Scopes, String> {
+        let mut bits = 0u8;
+        for word in list.split(' ').filter(|w| !w.is_empty()) {
+            match SCOPES.iter().position(|(name, _)| *name == word) {
+                Some(i) => bits |= 1 << i,
+                None => return Err(word.to_string()),
+            }
+        }
+        Ok(Scopes(bits))
+    }
+
+    pub fn contains(self, other: Scopes) -> bool {
+        self.0 & other.0 == other.0
+    }
+
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    pub fn names(self) -> impl Iterator<Item = &'static str> {
+        SCOPES
+            .iter()
+            .enumerate()
+            .filter(move |(i, _)| self.0 & (1 << i) != 0)
+            .map(|(_, (name, _))| *name)
+    }
+
+    pub fn descriptions(self) -> impl Iterator<Item = (&'static str, &'static str)> {
+        SCOPES
+            .iter()
+            .enumerate()
+            .filter(move |(i, _)| self.0 & (1 << i) != 0)
+            .map(|(_, s)| *s)
+    }
+}
+
+impl std::fmt::Display for Scopes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.names().collect::<Vec<_>>().join(" "))
+    }
+}
+
+/// A registered client application.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Client {
+    pub id: String,
+    /// Shown on the consent page.
+    pub name: String,
+    /// `None` for a public client, which must use PKCE (S256).
+    #[serde(default)]
+    pub secret: Option<String>,
+    /// Exact redirect URIs; for loopback ones any port is accepted (RFC 8252 §7.3).
+    pub redirect_uris: Vec<String>,
+    /// Scopes this client may ask for; all known scopes when absent.
+    #[serde(default)]
+    pub scopes: Option<String>,
+}
+
+impl Client {
+    pub fn is_public(&self) -> bool {
+        self.secret.is_none()
+    }
+
+    pub fn allowed_scopes(&self) -> Scopes {
+        self.scopes
+            .as_deref()
+            .and_then(|s| Scopes::parse(s).ok())
+            .unwrap_or(Scopes::ALL)
+    }
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("secret", &self.secret.as_ref().map(|_| "[redacted]"))
+            .field("redirect_uris", &self.redirect_uris)
+            .finish()
+    }
+}
+
+/// A resource owner: someone who logs in and whose data the API serves.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct User {
+    pub username: String,
+    pub password: String,
+    pub name: String,
+    pub email: String,
+    /// How many private posts the API serves for this user.
+    pub posts: usize,
+}
+
+impl std::fmt::Debug for User {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("User")
+            .field("username", &self.username)
+            .field("password", &"[redacted]")
+            .field("name", &self.name)
+            .field("posts", &self.posts)
+            .finish()
+    }
+}
+
+const LOOPBACK_CALLBACKS: [&str; 3] = [
+    "http://127.0.0.1/callback",
+    "http://[::1]/callback",
+    "http://localhost/callback",
+];
+
+pub fn builtin_clients() -> Vec<Client> {
+    let uris = LOOPBACK_CALLBACKS.iter().map(|u| u.to_string()).collect::<Vec<_>>();
+    vec![
+        Client {
+            id: "lab-client".into(),
+            name: "Lab Client (confidential)".into(),
+            secret: Some("lab-secret".into()),
+            redirect_uris: uris.clone(),
+            scopes: None,
+        },
+        Client {
+            id: "lab-public".into(),
+            name: "Lab Public Client (PKCE)".into(),
+            secret: None,
+            redirect_uris: uris,
+            scopes: None,
+        },
+    ]
+}
+
+pub fn builtin_users() -> Vec<User> {
+    vec![
+        User {
+            username: "alice".into(),
+            password: "wonderland".into(),
+            name: "Alice Liddell".into(),
+            email: "alice@example.test".into(),
+            posts: 137,
+        },
+        User {
+            username: "bob".into(),
+            password: "builder".into(),
+            name: "Bob Builder".into(),
+            email: "bob@example.test".into(),
+            posts: 12,
+        },
+    ]
+}
+
+/// Where the trace of protocol steps goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TraceOutput {
+    /// Kept for `/_lab/events` only (tests).
+    Quiet,
+    /// Also printed, one line per step (the binary).
+    Stdout,
+}
+
+/// Everything a provider is started with.
+#[derive(Clone)]
+pub struct Config {
+    /// Port on 127.0.0.1; 0 picks a free one.
+    pub port: u16,
+    pub clients: Vec<Client>,
+    pub users: Vec<User>,
+    /// Lifetime of an authorization code (RFC 6749 §4.1.2 recommends at most 10 minutes).
+    pub code_ttl: Duration,
+    pub token_ttl: Duration,
+    pub refresh_ttl: Duration,
+    /// Skip the consent page: every valid request is approved as this user.
+    pub auto_approve: Option<String>,
+    /// API requests per second allowed per access token.
+    pub rate_limit: Option<u32>,
+    pub clock: Arc<dyn Clock>,
+    pub trace: TraceOutput,
+    pub limits: crate::http::Limits,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            port: 0,
+            clients: builtin_clients(),
+            users: builtin_users(),
+            code_ttl: Duration::from_secs(60),
+            token_ttl: Duration::from_secs(3600),
+            refresh_ttl: Duration::from_secs(14 * 24 * 3600),
+            auto_approve: None,
+            rate_limit: None,
+            clock: Arc::new(SystemClock),
+            trace: TraceOutput::Quiet,
+            limits: crate::http::Limits::default(),
+        }
+    }
+}
+
+impl Config {
+    /// Uses `clock` instead of the real time.
+    pub fn with_clock(mut self, clock: impl Clock) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// Adds the clients and users of a TOML file to the built-in ones.
+    ///
+    /// ```toml
+    /// [[client]]
+    /// id = "my-app"
+    /// name = "My App"
+    /// secret = "change-me"          # leave out for a public (PKCE) client
+    /// redirect_uris = ["http://127.0.0.1/callback"]
+    ///
+    /// [[user]]
+    /// username = "carol"
+    /// password = "carol-pass"
+    /// name = "Carol Jones"
+    /// email = "carol@example.test"
+    /// posts = 30
+    /// ```
+    pub fn add_from_toml(&mut self, text: &str) -> Result<(), String> {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct File {
+            #[serde(default)]
+            client: Vec<Client>,
+            #[serde(default)]
+            user: Vec<User>,
+        }
+        let file: File = toml::from_str(text).map_err(|e| e.to_string())?;
+        for client in file.client {
+            if self.clients.iter().any(|c| c.id == client.id) {
+                return Err(format!("client {:?} is registered twice", client.id));
+            }
+            if client.redirect_uris.is_empty() {
+                return Err(format!("client {:?} has no redirect_uris", client.id));
+            }
+            for uri in &client.redirect_uris {
+                let parsed = url::Url::parse(uri).map_err(|e| format!("client {:?}: redirect URI {uri:?}: {e}", client.id))?;
+                if parsed.fragment().is_some() {
+                    return Err(format!("client {:?}: redirect URI {uri:?} must not have a fragment (RFC 6749 §3.1.2)", client.id));
+                }
+            }
+            if let Some(scopes) = &client.scopes {
+                Scopes::parse(scopes).map_err(|s| format!("client {:?}: unknown scope {s:?}", client.id))?;
+            }
+            self.clients.push(client);
+        }
+        for user in file.user {
+            if self.users.iter().any(|u| u.username == user.username) {
+                return Err(format!("user {:?} is registered twice", user.username));
+            }
+            self.users.push(user);
+        }
+        Ok(())
+    }
+
+    /// [`Config::add_from_toml`] with a file's contents.
+    pub fn add_from_file(&mut self, path: &Path) -> Result<(), String> {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        self.add_from_toml(&text).map_err(|e| format!("{}: {e}", path.display()))
+    }
+}

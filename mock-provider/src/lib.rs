@@ -1,0 +1,153 @@
+//! # mock-provider
+//!
+//! A strict, local OAuth 2.0 authorization server and resource server, for
+//! learning and for testing clients (DESIGN D5). Every protocol rule lives in
+//! the module named for its part of the RFCs:
+//!
+//! | module | rules |
+//! |---|---|
+//! | [`authorize`](crate) (`authorize.rs`) | RFC 6749 §3.1, §4.1.1–4.1.2; RFC 7636 §4.3–4.4; RFC 8252 §7.3; RFC 9207 |
+//! | `token.rs` | RFC 6749 §2.3, §4.1.3, §5, §6; RFC 7636 §4.5–4.6; RFC 9700 §2.1.1, §4.14 |
+//! | `revoke.rs` | RFC 7009 §2 |
+//! | `resource.rs` | RFC 6750 §2.1, §3.1 |
+//! | `metadata.rs` | RFC 8414 |
+//! | `params.rs` | RFC 6749 §3.1–3.2 (repeated and empty parameters), strict decoding |
+//! | `http.rs` | framing, limits and timeouts (behaviour 15) |
+//!
+//! ```no_run
+//! use mock_provider::{Config, MockProvider};
+//! let provider = MockProvider::start(Config::default()).unwrap();
+//! let url = format!(
+//!     "{}/authorize?response_type=code&client_id=lab-client&redirect_uri={}&state=xyz",
+//!     provider.base_url(),
+//!     "http%3A%2F%2F127.0.0.1%3A8000%2Fcallback",
+//! );
+//! let redirect = provider.resource_owner("alice").approve(&url).unwrap();
+//! assert!(redirect.param("code").is_some());
+//! ```
+
+mod app;
+mod authorize;
+mod clock;
+mod config;
+mod data;
+pub mod http;
+mod metadata;
+mod owner;
+mod pages;
+pub mod params;
+mod resource;
+mod revoke;
+mod secrets;
+mod store;
+mod token;
+mod trace;
+
+use std::net::{Ipv4Addr, SocketAddr, TcpListener};
+use std::sync::Arc;
+
+pub use authorize::{DEFAULT_SCOPE, redirect_uri_matches};
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use config::{Client, Config, SCOPES, TraceOutput, User, builtin_clients, builtin_users};
+pub use data::Post;
+pub use owner::{Decision, OwnerError, Redirect, ResourceOwner};
+pub use resource::{DEFAULT_LIMIT, MAX_LIMIT};
+pub use secrets::{s256, shorten};
+pub use store::Counts;
+pub use trace::Event;
+
+/// Why a provider did not start; each message names the fix.
+#[derive(Debug)]
+pub enum StartError {
+    PortInUse(u16),
+    UnknownAutoApproveUser(String),
+    Io(std::io::Error),
+}
+
+impl std::fmt::Display for StartError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StartError::PortInUse(port) => write!(
+                f,
+                "port {port} is in use: stop the other program (perhaps another mock provider) or use --port 0"
+            ),
+            StartError::UnknownAutoApproveUser(name) => {
+                write!(f, "--auto-approve {name}: no such user; use alice, bob, or a user from --config")
+            }
+            StartError::Io(e) => write!(f, "cannot start the mock provider: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for StartError {}
+
+/// A running provider on 127.0.0.1; it stops when dropped.
+pub struct MockProvider {
+    app: Arc<app::App>,
+    server: http::Server,
+}
+
+impl MockProvider {
+    /// Starts on 127.0.0.1 at `config.port` (0: a free port, for tests).
+    pub fn start(config: Config) -> Result<MockProvider, StartError> {
+        if let Some(name) = &config.auto_approve
+            && !config.users.iter().any(|u| &u.username == name)
+        {
+            return Err(StartError::UnknownAutoApproveUser(name.clone()));
+        }
+        let listener = TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, config.port))).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::AddrInUse {
+                StartError::PortInUse(config.port)
+            } else {
+                StartError::Io(e)
+            }
+        })?;
+        let addr = listener.local_addr().map_err(StartError::Io)?;
+        let issuer = format!("http://{addr}");
+        let limits = config.limits.clone();
+        let app = Arc::new(app::App::new(config, issuer));
+        let server = http::Server::start(listener, limits, app.clone()).map_err(StartError::Io)?;
+        Ok(MockProvider { app, server })
+    }
+
+    /// `http://127.0.0.1:PORT`, also the issuer identifier.
+    pub fn base_url(&self) -> &str {
+        &self.app.issuer
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.server.addr()
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.app.config
+    }
+
+    /// The protocol steps recorded so far (the same as `GET /_lab/events`).
+    pub fn events(&self) -> Vec<Event> {
+        self.app.trace.since(0)
+    }
+
+    /// How many codes, grants and tokens are held now (after purging what expired).
+    pub fn counts(&self) -> Counts {
+        self.app.store().counts()
+    }
+
+    /// A simulated person who logs in as `username` (a registered user).
+    pub fn resource_owner(&self, username: &str) -> ResourceOwner {
+        let user = self
+            .app
+            .config
+            .users
+            .iter()
+            .find(|u| u.username == username)
+            .unwrap_or_else(|| panic!("no user {username:?} is registered"));
+        ResourceOwner::new(&user.username, &user.password)
+    }
+
+    /// Serves until the process ends.
+    pub fn wait(self) {
+        let MockProvider { app: _app, server } = self;
+        server.join();
+    }
+}

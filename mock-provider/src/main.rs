@@ -1,0 +1,109 @@
+//! `cargo run -p mock-provider -- [--port 9000] [--code-ttl 60s] [--token-ttl 1h]
+//! [--auto-approve alice] [--rate-limit N/s] [--config FILE]`
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Parser;
+use mock_provider::{Config, MockProvider, TraceOutput};
+
+/// A strict, local OAuth 2.0 provider for OAuth2 Lab: authorization server and API.
+#[derive(Parser)]
+#[command(version)]
+struct Args {
+    /// Port on 127.0.0.1 (0 picks a free one).
+    #[arg(long, default_value_t = 9000)]
+    port: u16,
+    /// How long an authorization code stays valid.
+    #[arg(long, default_value = "60s", value_parser = humantime::parse_duration)]
+    code_ttl: Duration,
+    /// How long an access token stays valid.
+    #[arg(long, default_value = "1h", value_parser = humantime::parse_duration)]
+    token_ttl: Duration,
+    /// How long a refresh token stays valid.
+    #[arg(long, default_value = "14days", value_parser = humantime::parse_duration)]
+    refresh_ttl: Duration,
+    /// Skip the consent page: approve every valid request as this user.
+    #[arg(long, value_name = "USER")]
+    auto_approve: Option<String>,
+    /// API requests allowed per second per access token, as N/s (answers 429 beyond).
+    #[arg(long, value_name = "N/s", value_parser = parse_rate)]
+    rate_limit: Option<u32>,
+    /// More clients and users, from a TOML file.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Print no trace lines (for load tests).
+    #[arg(long)]
+    quiet: bool,
+}
+
+fn parse_rate(text: &str) -> Result<u32, String> {
+    let n = text.strip_suffix("/s").unwrap_or(text);
+    match n.parse::<u32>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(format!("{text:?} is not a rate: write it as N/s, for example 5/s")),
+    }
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let mut config = Config {
+        port: args.port,
+        code_ttl: args.code_ttl,
+        token_ttl: args.token_ttl,
+        refresh_ttl: args.refresh_ttl,
+        auto_approve: args.auto_approve,
+        rate_limit: args.rate_limit,
+        trace: if args.quiet { TraceOutput::Quiet } else { TraceOutput::Stdout },
+        ..Config::default()
+    };
+    if let Some(path) = &args.config
+        && let Err(e) = config.add_from_file(path)
+    {
+        eprintln!("error: {e}: fix the file or leave out --config");
+        return ExitCode::FAILURE;
+    }
+    let provider = match MockProvider::start(config) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    print_banner(&provider);
+    provider.wait();
+    ExitCode::SUCCESS
+}
+
+fn print_banner(provider: &MockProvider) {
+    let base = provider.base_url();
+    let config = provider.config();
+    println!("OAuth2 Lab mock provider listening on {base}");
+    println!("  metadata   {base}/.well-known/oauth-authorization-server");
+    println!("  authorize  {base}/authorize      token  {base}/token      revoke  {base}/revoke");
+    println!("  API        {base}/api/me  {base}/api/posts");
+    println!("  trace      {base}/_lab/events");
+    println!("Clients (redirect URIs: any port on the loopback ones):");
+    for c in &config.clients {
+        let kind = match &c.secret {
+            Some(secret) => format!("confidential, secret {secret:?}"),
+            None => "public, PKCE S256 required".to_string(),
+        };
+        println!("  {:<12} {kind}; {}", c.id, c.redirect_uris.join(" "));
+    }
+    println!("Users:");
+    for u in &config.users {
+        println!("  {:<12} password {:?}, {} posts", u.username, u.password, u.posts);
+    }
+    println!(
+        "Codes live {}, access tokens {}{}{}.",
+        humantime::format_duration(config.code_ttl),
+        humantime::format_duration(config.token_ttl),
+        config.rate_limit.map(|n| format!("; API limit {n}/s per token")).unwrap_or_default(),
+        config.auto_approve.as_ref().map(|u| format!("; auto-approving as {u}")).unwrap_or_default(),
+    );
+    if config.trace == TraceOutput::Stdout {
+        println!("Trace (secrets shortened):");
+    }
+}

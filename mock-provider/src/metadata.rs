@@ -1,0 +1,32 @@
+//! Authorization server metadata (RFC 8414 §2–3).
+
+use serde_json::json;
+
+use crate::app::{App, json};
+use crate::config::SCOPES;
+use crate::http::Response;
+
+/// `GET /.well-known/oauth-authorization-server`.
+pub fn document(app: &App) -> Response {
+    let base = &app.issuer;
+    json(
+        200,
+        &json!({
+            "issuer": base,
+            "authorization_endpoint": format!("{base}/authorize"),
+            "token_endpoint": format!("{base}/token"),
+            "revocation_endpoint": format!("{base}/revoke"),
+            "scopes_supported": SCOPES.iter().map(|(name, _)| name).collect::<Vec<_>>(),
+            "response_types_supported": ["code"],
+            "response_modes_supported": ["query"],
+            "grant_types_supported": ["authorization_code", "refresh_token"],
+            "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+            "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+            "code_challenge_methods_supported": ["S256"],
+            // RFC 9207 §3.
+            "authorization_response_iss_parameter_supported": true,
+            "service_documentation": format!("{base}/"),
+        }),
+    )
+    .with_header("Cache-Control", "max-age=60")
+}

@@ -1,0 +1,277 @@
+//! A simulated resource owner: does what a person in a browser would do with an
+//! authorization URL (loads the page, fills in the form, presses a button) and
+//! reports where the provider sent the browser next.
+//!
+//! It works against any running mock provider, over HTTP, through the page
+//! contract only: it reads the form from the HTML like a browser does.
+
+use std::time::Duration;
+
+
+/// Approve or deny, as on the consent page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Decision {
+    Approve,
+    Deny,
+}
+
+/// Where the provider sent the browser: the client's redirect URI with the answer.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Redirect {
+    pub location: String,
+}
+
+impl std::fmt::Debug for Redirect {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The location carries the authorization code: show it shortened.
+        let shown = match self.param("code") {
+            Some(code) => self.location.replace(&code, &crate::shorten(&code)),
+            None => self.location.clone(),
+        };
+        f.debug_struct("Redirect").field("location", &shown).finish()
+    }
+}
+
+impl Redirect {
+    /// A query parameter of the redirect, decoded.
+    pub fn param(&self, name: &str) -> Option<String> {
+        let url = url::Url::parse(&self.location).ok()?;
+        url.query_pairs().find(|(n, _)| n == name).map(|(_, v)| v.into_owned())
+    }
+
+    /// Loads the redirect URI as the browser would, delivering the answer to the
+    /// client's loopback listener; returns the status and page it answered.
+    pub fn follow(&self) -> Result<(u16, String), OwnerError> {
+        let mut response = agent()
+            .get(&self.location)
+            .call()
+            .map_err(|e| OwnerError::Http(format!("GET {}: {e}", self.origin())))?;
+        let status = response.status().as_u16();
+        let body = response.body_mut().read_to_string().unwrap_or_default();
+        Ok((status, body))
+    }
+
+    fn origin(&self) -> String {
+        url::Url::parse(&self.location)
+            .map(|u| format!("{}{}", u.origin().ascii_serialization(), u.path()))
+            .unwrap_or_default()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OwnerError {
+    /// The request did not get an answer.
+    Http(String),
+    /// The provider answered with a page instead of a redirect (an error page, or
+    /// the login form again after a wrong password); the text is its message.
+    NoRedirect { status: u16, message: String },
+    /// The consent page does not follow the page contract.
+    PageContract(String),
+}
+
+impl std::fmt::Display for OwnerError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            OwnerError::Http(e) => write!(f, "the simulated user could not reach the provider: {e}"),
+            OwnerError::NoRedirect { status, message } => {
+                write!(f, "the provider answered {status} without a redirect: {message}")
+            }
+            OwnerError::PageContract(e) => write!(f, "the consent page is not as expected: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for OwnerError {}
+
+/// A person with a username and password, at a browser.
+#[derive(Clone)]
+pub struct ResourceOwner {
+    pub username: String,
+    password: String,
+}
+
+impl std::fmt::Debug for ResourceOwner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ResourceOwner")
+            .field("username", &self.username)
+            .field("password", &"[redacted]")
+            .finish()
+    }
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .max_redirects(0)
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(10)))
+        .build()
+        .into()
+}
+
+impl ResourceOwner {
+    pub fn new(username: &str, password: &str) -> Self {
+        ResourceOwner {
+            username: username.to_string(),
+            password: password.to_string(),
+        }
+    }
+
+    /// Opens `authorization_url`, logs in and approves.
+    pub fn approve(&self, authorization_url: &str) -> Result<Redirect, OwnerError> {
+        self.decide(authorization_url, Decision::Approve)
+    }
+
+    /// Opens `authorization_url` and denies.
+    pub fn deny(&self, authorization_url: &str) -> Result<Redirect, OwnerError> {
+        self.decide(authorization_url, Decision::Deny)
+    }
+
+    pub fn decide(&self, authorization_url: &str, decision: Decision) -> Result<Redirect, OwnerError> {
+        let agent = agent();
+        let page_url = url::Url::parse(authorization_url)
+            .map_err(|e| OwnerError::Http(format!("not a URL: {authorization_url:?}: {e}")))?;
+        let mut response = agent
+            .get(page_url.as_str())
+            .call()
+            .map_err(|e| OwnerError::Http(format!("GET {}: {e}", page_url.path())))?;
+        // An error redirect, or auto-approve: no page to fill in.
+        if let Some(redirect) = redirect_of(&response) {
+            return Ok(redirect);
+        }
+        let status = response.status().as_u16();
+        let html = response.body_mut().read_to_string().unwrap_or_default();
+        if status != 200 {
+            return Err(OwnerError::NoRedirect { status, message: page_message(&html) });
+        }
+        let form = Form::read(&html)?;
+        let action = page_url
+            .join(&form.action)
+            .map_err(|e| OwnerError::PageContract(format!("form action {:?}: {e}", form.action)))?;
+        let mut fields = form.hidden;
+        fields.push(("username".into(), self.username.clone()));
+        fields.push(("password".into(), self.password.clone()));
+        fields.push((
+            "decision".into(),
+            match decision {
+                Decision::Approve => "approve",
+                Decision::Deny => "deny",
+            }
+            .into(),
+        ));
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(fields.iter())
+            .finish();
+        let mut response = agent
+            .post(action.as_str())
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .send(body.as_str())
+            .map_err(|e| OwnerError::Http(format!("POST {}: {e}", action.path())))?;
+        if let Some(redirect) = redirect_of(&response) {
+            return Ok(redirect);
+        }
+        let status = response.status().as_u16();
+        let html = response.body_mut().read_to_string().unwrap_or_default();
+        Err(OwnerError::NoRedirect { status, message: page_message(&html) })
+    }
+}
+
+fn redirect_of(response: &ureq::http::Response<ureq::Body>) -> Option<Redirect> {
+    if !response.status().is_redirection() {
+        return None;
+    }
+    let location = response.headers().get("location")?.to_str().ok()?;
+    Some(Redirect {
+        location: location.to_string(),
+    })
+}
+
+/// The form on the consent page, read the way a browser reads it.
+struct Form {
+    action: String,
+    hidden: Vec<(String, String)>,
+}
+
+impl Form {
+    fn read(html: &str) -> Result<Form, OwnerError> {
+        let contract = |what: &str| OwnerError::PageContract(format!("no {what} on the page"));
+        let form = tags(html, "form").into_iter().next().ok_or_else(|| contract("<form>"))?;
+        let action = attr(&form, "action").unwrap_or_default();
+        let inputs = tags(html, "input");
+        for id in ["username", "password"] {
+            if !inputs.iter().any(|t| attr(t, "id").as_deref() == Some(id)) {
+                return Err(contract(&format!("input #{id}")));
+            }
+        }
+        let buttons = tags(html, "button");
+        for value in ["approve", "deny"] {
+            let found = buttons.iter().any(|b| {
+                attr(b, "name").as_deref() == Some("decision") && attr(b, "value").as_deref() == Some(value)
+            });
+            if !found {
+                return Err(contract(&format!("button[name=decision][value={value}]")));
+            }
+        }
+        let hidden = inputs
+            .iter()
+            .filter(|t| attr(t, "type").as_deref() == Some("hidden"))
+            .filter_map(|t| Some((attr(t, "name")?, attr(t, "value").unwrap_or_default())))
+            .collect();
+        Ok(Form { action, hidden })
+    }
+}
+
+/// The opening tags `<name …>` in `html`.
+fn tags(html: &str, name: &str) -> Vec<String> {
+    let open = format!("<{name}");
+    let mut found = Vec::new();
+    let mut rest = html;
+    while let Some(start) = rest.find(&open) {
+        let tail = &rest[start + open.len()..];
+        let Some(end) = tail.find('>') else { break };
+        if tail.starts_with([' ', '>', '\n', '\t']) {
+            found.push(tail[..end].to_string());
+        }
+        rest = &tail[end..];
+    }
+    found
+}
+
+/// A double-quoted attribute's value, unescaped.
+fn attr(tag: &str, name: &str) -> Option<String> {
+    let key = format!(" {name}=\"");
+    let start = tag.find(&key)? + key.len();
+    let end = tag[start..].find('"')? + start;
+    Some(unescape(&tag[start..end]))
+}
+
+fn unescape(text: &str) -> String {
+    text.replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
+/// The message an error page or a failed login shows.
+fn page_message(html: &str) -> String {
+    let marker = "role=\"alert\">";
+    match html.find(marker) {
+        Some(i) => {
+            let rest = &html[i + marker.len()..];
+            unescape(&rest[..rest.find('<').unwrap_or(rest.len())])
+        }
+        None => html.chars().take(200).collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pages;
+
+    #[test]
+    fn escape_and_unescape_round_trip() {
+        let s = "a&b<c>\"d\"'e'";
+        assert_eq!(unescape(&pages::escape(s)), s);
+    }
+}

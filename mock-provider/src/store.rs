@@ -1,0 +1,308 @@
+//! What the provider remembers between requests, and how it forgets.
+//!
+//! Links, so that a replay or a revocation reaches everything it must:
+//! a code knows the grant it was exchanged for; a grant knows every access and
+//! refresh token issued under it; every token knows its grant.
+//!
+//! Memory stays bounded (DESIGN D5 behaviour 15): codes, pending consent pages and
+//! tokens are purged when they expire (each kind has one lifetime, so a FIFO queue
+//! holds them in expiry order), and each client/user pair keeps at most
+//! [`MAX_GRANTS_PER_PAIR`] grants, the oldest revoked first (as some real providers do).
+
+use std::collections::{HashMap, VecDeque};
+
+use crate::config::Scopes;
+use crate::secrets::{Digest, digest, new_id, new_secret};
+
+pub const MAX_GRANTS_PER_PAIR: usize = 1000;
+/// Per grant: access tokens still valid, and rotated-out refresh tokens remembered
+/// for reuse detection.
+pub const MAX_TOKENS_PER_GRANT: usize = 100;
+pub const MAX_PENDING: usize = 10_000;
+/// Expired tokens are remembered this long, to tell "expired" from "unknown".
+pub const EXPIRED_GRACE_MS: u64 = 10 * 60 * 1000;
+
+pub type GrantId = u64;
+pub type FlowId = u64;
+
+/// An authorization request waiting on the consent page.
+#[derive(Clone, Debug)]
+pub struct Pending {
+    pub client: usize,
+    pub redirect_uri: String,
+    pub state: Option<String>,
+    pub scope: Scopes,
+    pub challenge: Option<String>,
+    pub flow: FlowId,
+    pub expires_at: u64,
+}
+
+/// What an unused code was issued for (RFC 6749 §4.1.3 checks it on exchange).
+#[derive(Clone, Debug)]
+pub struct CodeDetails {
+    pub client: usize,
+    pub user: usize,
+    pub redirect_uri: String,
+    pub scope: Scopes,
+    pub challenge: Option<String>,
+    pub flow: FlowId,
+}
+
+#[derive(Debug)]
+pub enum CodeState {
+    Unused(Box<CodeDetails>),
+    /// Exchanged already: kept until expiry so that a replay can revoke the grant.
+    Used { grant: GrantId, flow: FlowId },
+}
+
+#[derive(Debug)]
+pub struct Grant {
+    pub client: usize,
+    pub user: usize,
+    pub scope: Scopes,
+    pub flow: FlowId,
+    pub access: VecDeque<Digest>,
+    pub refresh: VecDeque<Digest>,
+}
+
+#[derive(Debug)]
+pub struct Access {
+    pub grant: GrantId,
+    pub scope: Scopes,
+    pub expires_at: u64,
+    pub revoked: bool,
+    /// Token bucket for the API rate limit: tokens left, and when it was last filled.
+    pub bucket: (f64, u64),
+}
+
+#[derive(Debug)]
+pub struct Refresh {
+    pub grant: GrantId,
+    /// False once rotated out: using it again is a sign of theft (RFC 9700 §4.14).
+    pub current: bool,
+    pub expires_at: u64,
+}
+
+/// Tokens issued by one successful exchange or refresh.
+pub struct Issued {
+    pub access_token: String,
+    pub refresh_token: String,
+}
+
+#[derive(Default)]
+pub struct Store {
+    pub pending: HashMap<String, Pending>,
+    pending_queue: VecDeque<(u64, String)>,
+    /// Codes by digest; an expired one is purged before any lookup.
+    pub codes: HashMap<Digest, CodeState>,
+    code_queue: VecDeque<(u64, Digest)>,
+    pub grants: HashMap<GrantId, Grant>,
+    grants_by_pair: HashMap<(usize, usize), VecDeque<GrantId>>,
+    next_grant: GrantId,
+    pub access: HashMap<Digest, Access>,
+    access_queue: VecDeque<(u64, Digest)>,
+    pub refresh: HashMap<Digest, Refresh>,
+    refresh_queue: VecDeque<(u64, Digest)>,
+    next_flow: FlowId,
+}
+
+/// How many records of each kind the store holds (for the inspector and tests).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Counts {
+    pub pending: usize,
+    pub codes: usize,
+    pub grants: usize,
+    pub access_tokens: usize,
+    pub refresh_tokens: usize,
+}
+
+impl Store {
+    pub fn new_flow(&mut self) -> FlowId {
+        self.next_flow += 1;
+        self.next_flow
+    }
+
+    pub fn counts(&self) -> Counts {
+        Counts {
+            pending: self.pending.len(),
+            codes: self.codes.len(),
+            grants: self.grants.len(),
+            access_tokens: self.access.len(),
+            refresh_tokens: self.refresh.len(),
+        }
+    }
+
+    /// Forgets everything that has expired by `now`.
+    pub fn purge(&mut self, now: u64) {
+        while let Some((at, _)) = self.pending_queue.front() {
+            if *at > now && self.pending.len() <= MAX_PENDING {
+                break;
+            }
+            let (_, id) = self.pending_queue.pop_front().unwrap();
+            self.pending.remove(&id);
+        }
+        while self.code_queue.front().is_some_and(|(at, _)| *at <= now) {
+            let (_, key) = self.code_queue.pop_front().unwrap();
+            self.codes.remove(&key);
+        }
+        while self.access_queue.front().is_some_and(|(at, _)| at + EXPIRED_GRACE_MS <= now) {
+            let (_, key) = self.access_queue.pop_front().unwrap();
+            if let Some(token) = self.access.remove(&key)
+                && let Some(grant) = self.grants.get_mut(&token.grant)
+            {
+                grant.access.retain(|k| *k != key);
+            }
+        }
+        while self.refresh_queue.front().is_some_and(|(at, _)| at + EXPIRED_GRACE_MS <= now) {
+            let (_, key) = self.refresh_queue.pop_front().unwrap();
+            if let Some(token) = self.refresh.remove(&key)
+                && let Some(grant) = self.grants.get_mut(&token.grant)
+            {
+                grant.refresh.retain(|k| *k != key);
+                // A grant whose last refresh token is gone can issue nothing more.
+                if grant.refresh.is_empty() && grant.access.is_empty() {
+                    self.remove_grant(token.grant);
+                }
+            }
+        }
+    }
+
+    pub fn add_pending(&mut self, pending: Pending) -> String {
+        let id = new_id();
+        self.pending_queue.push_back((pending.expires_at, id.clone()));
+        self.pending.insert(id.clone(), pending);
+        id
+    }
+
+    pub fn issue_code(&mut self, details: CodeDetails, expires_at: u64) -> String {
+        let code = new_secret("lab_code_");
+        let key = digest(&code);
+        self.code_queue.push_back((expires_at, key));
+        self.codes.insert(key, CodeState::Unused(Box::new(details)));
+        code
+    }
+
+    /// Starts a grant (a successful code exchange) and issues its first tokens.
+    pub fn new_grant(
+        &mut self,
+        client: usize,
+        user: usize,
+        scope: Scopes,
+        flow: FlowId,
+        token_expires_at: u64,
+        refresh_expires_at: u64,
+    ) -> (GrantId, Issued) {
+        self.next_grant += 1;
+        let id = self.next_grant;
+        self.grants.insert(
+            id,
+            Grant {
+                client,
+                user,
+                scope,
+                flow,
+                access: VecDeque::new(),
+                refresh: VecDeque::new(),
+            },
+        );
+        let pair = self.grants_by_pair.entry((client, user)).or_default();
+        pair.push_back(id);
+        let evicted = if pair.len() > MAX_GRANTS_PER_PAIR {
+            pair.pop_front()
+        } else {
+            None
+        };
+        if let Some(old) = evicted {
+            self.remove_grant(old);
+        }
+        let issued = self.issue_tokens(id, scope, token_expires_at, refresh_expires_at);
+        (id, issued)
+    }
+
+    /// Issues a new access token and refresh token under a grant; older refresh
+    /// tokens of the grant are rotated out (RFC 6749 §6, RFC 9700 §4.14.2).
+    pub fn issue_tokens(
+        &mut self,
+        grant_id: GrantId,
+        scope: Scopes,
+        token_expires_at: u64,
+        refresh_expires_at: u64,
+    ) -> Issued {
+        let access_token = new_secret("lab_at_");
+        let refresh_token = new_secret("lab_rt_");
+        let (ak, rk) = (digest(&access_token), digest(&refresh_token));
+        let grant = self.grants.get_mut(&grant_id).expect("grant exists");
+        for old in &grant.refresh {
+            if let Some(r) = self.refresh.get_mut(old) {
+                r.current = false;
+            }
+        }
+        grant.access.push_back(ak);
+        grant.refresh.push_back(rk);
+        let dropped_access = (grant.access.len() > MAX_TOKENS_PER_GRANT).then(|| grant.access.pop_front());
+        let dropped_refresh = (grant.refresh.len() > MAX_TOKENS_PER_GRANT).then(|| grant.refresh.pop_front());
+        if let Some(Some(k)) = dropped_access {
+            self.access.remove(&k);
+        }
+        if let Some(Some(k)) = dropped_refresh {
+            self.refresh.remove(&k);
+        }
+        self.access.insert(
+            ak,
+            Access {
+                grant: grant_id,
+                scope,
+                expires_at: token_expires_at,
+                revoked: false,
+                bucket: (f64::NAN, 0),
+            },
+        );
+        self.access_queue.push_back((token_expires_at, ak));
+        self.refresh.insert(
+            rk,
+            Refresh {
+                grant: grant_id,
+                current: true,
+                expires_at: refresh_expires_at,
+            },
+        );
+        self.refresh_queue.push_back((refresh_expires_at, rk));
+        Issued {
+            access_token,
+            refresh_token,
+        }
+    }
+
+    /// Revokes a grant and every token issued under it; returns how many tokens died.
+    pub fn revoke_grant(&mut self, grant_id: GrantId) -> usize {
+        self.remove_grant(grant_id)
+    }
+
+    fn remove_grant(&mut self, grant_id: GrantId) -> usize {
+        let Some(grant) = self.grants.remove(&grant_id) else {
+            return 0;
+        };
+        if let Some(pair) = self.grants_by_pair.get_mut(&(grant.client, grant.user)) {
+            pair.retain(|g| *g != grant_id);
+        }
+        let mut killed = 0;
+        for k in &grant.access {
+            if self.access.remove(k).is_some_and(|a| !a.revoked) {
+                killed += 1;
+            }
+        }
+        for k in &grant.refresh {
+            if self.refresh.remove(k).is_some_and(|r| r.current) {
+                killed += 1;
+            }
+        }
+        killed
+    }
+
+    /// Revokes one access token (RFC 7009: the grant and its refresh token stay).
+    pub fn revoke_access(&mut self, key: &Digest) {
+        if let Some(token) = self.access.get_mut(key) {
+            token.revoked = true;
+        }
+    }
+}

@@ -1,0 +1,124 @@
+//! The trace: one readable line per protocol step (DESIGN D5 "Trace").
+//!
+//! Each step is also kept, in a bounded buffer, for `GET /_lab/events` and the
+//! inspector. Secrets are shortened before they get here (see [`crate::shorten`]);
+//! the tests read every line and event back and look for whole secrets.
+
+use std::collections::VecDeque;
+use std::sync::Mutex;
+use std::time::{Duration, UNIX_EPOCH};
+
+use serde::Serialize;
+
+use crate::config::TraceOutput;
+
+/// Steps kept for `/_lab/events`; older ones are dropped.
+pub const KEPT_EVENTS: usize = 2000;
+
+/// One protocol step: who called what, with which parameters, and what came back.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Event {
+    /// Increases by one per step, so a reader can ask for what is new.
+    pub seq: u64,
+    /// RFC 3339, milliseconds, UTC.
+    pub time: String,
+    /// Steps of one authorization share a flow number (from `/authorize` to the API calls).
+    pub flow: Option<u64>,
+    /// Who made the request: `browser`, a client id, or `api client`.
+    pub actor: String,
+    /// `GET /authorize`, `POST /token`, …
+    pub request: String,
+    /// The parameters that matter, secrets shortened.
+    pub params: Vec<(String, String)>,
+    pub status: u16,
+    /// What happened, in words.
+    pub outcome: String,
+}
+
+impl Event {
+    /// The line the binary prints.
+    pub fn line(&self) -> String {
+        let time = self.time.get(11..23).unwrap_or(&self.time);
+        let flow = self.flow.map(|f| format!("flow {f}")).unwrap_or_else(|| "no flow".into());
+        let params = self
+            .params
+            .iter()
+            .map(|(k, v)| {
+                if v.contains(' ') || v.is_empty() {
+                    format!("{k}={v:?}")
+                } else {
+                    format!("{k}={v}")
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" ");
+        let sep = if params.is_empty() { "" } else { " " };
+        format!(
+            "{time} [{flow}] {} → {}{sep}{params} ⇒ {} {}",
+            self.actor, self.request, self.status, self.outcome
+        )
+    }
+}
+
+/// A step being described by a handler, finished by [`Trace::record`].
+#[derive(Default)]
+pub struct Step {
+    pub flow: Option<u64>,
+    pub actor: String,
+    pub params: Vec<(String, String)>,
+    pub outcome: String,
+}
+
+impl Step {
+    pub fn param(&mut self, name: &str, value: impl Into<String>) {
+        self.params.push((name.to_string(), value.into()));
+    }
+}
+
+pub struct Trace {
+    output: TraceOutput,
+    events: Mutex<(u64, VecDeque<Event>)>,
+}
+
+impl Trace {
+    pub fn new(output: TraceOutput) -> Self {
+        Trace {
+            output,
+            events: Mutex::new((0, VecDeque::new())),
+        }
+    }
+
+    pub fn record(&self, now_ms: u64, request: String, status: u16, step: Step) {
+        let time = humantime::format_rfc3339_millis(UNIX_EPOCH + Duration::from_millis(now_ms)).to_string();
+        let line;
+        {
+            let mut guard = self.events.lock().unwrap_or_else(|e| e.into_inner());
+            guard.0 += 1;
+            let event = Event {
+                seq: guard.0,
+                time,
+                flow: step.flow,
+                actor: step.actor,
+                request,
+                params: step.params,
+                status,
+                outcome: step.outcome,
+            };
+            line = (self.output == TraceOutput::Stdout).then(|| event.line());
+            guard.1.push_back(event);
+            if guard.1.len() > KEPT_EVENTS {
+                guard.1.pop_front();
+            }
+        }
+        // Printed outside the lock: a slow terminal must not stall other requests.
+        if let Some(line) = line {
+            println!("{line}");
+        }
+    }
+
+    /// Events with `seq` greater than `after`, oldest first.
+    pub fn since(&self, after: u64) -> Vec<Event> {
+        let guard = self.events.lock().unwrap_or_else(|e| e.into_inner());
+        guard.1.iter().filter(|e| e.seq > after).cloned().collect()
+    }
+}

@@ -1,0 +1,1 @@
+//! Shared check suites and workspace-wide checks for OAuth2 Lab.
