@@ -49,14 +49,21 @@ impl App {
     }
 
     pub fn user_index(&self, username: &str) -> Option<usize> {
-        self.config.users.iter().position(|u| u.username == username)
+        self.config
+            .users
+            .iter()
+            .position(|u| u.username == username)
     }
 }
 
 /// Methods a path answers to, for 405's `Allow` header.
 fn allowed(path: &str) -> Option<&'static str> {
     Some(match path {
-        "/" | "/.well-known/oauth-authorization-server" | "/api/me" | "/api/posts" | "/_lab/events" => "GET, HEAD",
+        "/"
+        | "/.well-known/oauth-authorization-server"
+        | "/api/me"
+        | "/api/posts"
+        | "/_lab/events" => "GET, HEAD",
         "/authorize" => "GET, HEAD, POST",
         "/token" | "/revoke" => "POST",
         _ => return None,
@@ -65,7 +72,11 @@ fn allowed(path: &str) -> Option<&'static str> {
 
 impl Handler for App {
     fn handle(&self, req: &Request) -> Response {
-        let method = if req.method == "HEAD" { "GET" } else { req.method.as_str() };
+        let method = if req.method == "HEAD" {
+            "GET"
+        } else {
+            req.method.as_str()
+        };
         let request_line = format!("{} {}", req.method, req.path);
         let mut step = Step::default();
         let response = match (method, req.path.as_str()) {
@@ -79,9 +90,17 @@ impl Handler for App {
             ("GET", "/api/posts") => resource::posts(self, req, &mut step),
             ("GET", "/_lab/events") => lab_events(self, req),
             (_, path) => match allowed(path) {
-                Some(allow) => json_error(405, "invalid_request", &format!("{path} answers {allow} only"))
-                    .with_header("Allow", allow),
-                None => json_error(404, "not_found", &format!("nothing at {path}: see / for what this server offers")),
+                Some(allow) => json_error(
+                    405,
+                    "invalid_request",
+                    &format!("{path} answers {allow} only"),
+                )
+                .with_header("Allow", allow),
+                None => json_error(
+                    404,
+                    "not_found",
+                    &format!("nothing at {path}: see / for what this server offers"),
+                ),
             },
         };
         // Reading the trace must not add to it.
@@ -92,7 +111,8 @@ impl Handler for App {
             if step.outcome.is_empty() {
                 step.outcome = reason_of(&response);
             }
-            self.trace.record(self.now(), request_line, response.status, step);
+            self.trace
+                .record(self.now(), request_line, response.status, step);
         }
         response
     }
@@ -121,7 +141,10 @@ pub fn json(status: u16, value: &Value) -> Response {
 
 /// An error body in the RFC 6749 §5.2 shape, also used by the other endpoints.
 pub fn json_error(status: u16, error: &str, description: &str) -> Response {
-    json(status, &json!({ "error": error, "error_description": description }))
+    json(
+        status,
+        &json!({ "error": error, "error_description": description }),
+    )
 }
 
 /// Reads a form body (`application/x-www-form-urlencoded`), refusing anything
@@ -132,25 +155,42 @@ pub fn form_body(req: &Request) -> Result<Params, String> {
     if !media.eq_ignore_ascii_case("application/x-www-form-urlencoded") {
         return Err(format!(
             "the body must be application/x-www-form-urlencoded, not {:?}",
-            if content_type.is_empty() { "nothing" } else { content_type }
+            if content_type.is_empty() {
+                "nothing"
+            } else {
+                content_type
+            }
         ));
     }
     let params = Params::parse(&req.body).map_err(|e| e.to_string())?;
     let names: Vec<&str> = params.iter().map(|(n, _)| n).collect();
     if let Some(name) = params.first_repeated(&names) {
-        return Err(format!("parameter {name} is sent more than once (RFC 6749 §3.2)"));
+        return Err(format!(
+            "parameter {name} is sent more than once (RFC 6749 §3.2)"
+        ));
     }
     Ok(params)
 }
 
 /// `GET /_lab/events[?after=SEQ]`: the recorded steps, secrets already shortened.
 fn lab_events(app: &App, req: &Request) -> Response {
-    let after = match Params::parse(req.query.as_deref().unwrap_or("").as_bytes()).map(|p| p.get("after").map(|a| a.map(str::parse::<u64>))) {
+    let after = match Params::parse(req.query.as_deref().unwrap_or("").as_bytes())
+        .map(|p| p.get("after").map(|a| a.map(str::parse::<u64>)))
+    {
         Ok(Ok(None)) => 0,
         Ok(Ok(Some(Ok(n)))) => n,
-        _ => return json_error(400, "invalid_request", "after must be a whole number (a seq from an earlier answer)"),
+        _ => {
+            return json_error(
+                400,
+                "invalid_request",
+                "after must be a whole number (a seq from an earlier answer)",
+            );
+        }
     };
     let counts = app.store().counts();
-    json(200, &json!({ "events": app.trace.since(after), "counts": counts }))
-        .with_header("Cache-Control", "no-store")
+    json(
+        200,
+        &json!({ "events": app.trace.since(after), "counts": counts }),
+    )
+    .with_header("Cache-Control", "no-store")
 }

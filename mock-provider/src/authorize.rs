@@ -32,7 +32,10 @@ pub fn redirect_uri_matches(registered: &str, requested: &str) -> bool {
     if registered == requested {
         return true;
     }
-    match (without_loopback_port(registered), without_loopback_port(requested)) {
+    match (
+        without_loopback_port(registered),
+        without_loopback_port(requested),
+    ) {
         (Some(a), Some(b)) => a == b,
         _ => false,
     }
@@ -43,13 +46,18 @@ pub fn redirect_uri_matches(registered: &str, requested: &str) -> bool {
 /// for anything that is not such a loopback URI.
 fn without_loopback_port(uri: &str) -> Option<String> {
     for host in ["http://127.0.0.1", "http://[::1]", "http://localhost"] {
-        let Some(rest) = uri.strip_prefix(host) else { continue };
+        let Some(rest) = uri.strip_prefix(host) else {
+            continue;
+        };
         if rest.is_empty() || rest.starts_with('/') {
             return Some(uri.to_string());
         }
         let after = rest.strip_prefix(':')?;
         let digits = after.bytes().take_while(u8::is_ascii_digit).count();
-        let port_ok = (1..=5).contains(&digits) && after[..digits].parse::<u32>().is_ok_and(|p| (1..=65535).contains(&p));
+        let port_ok = (1..=5).contains(&digits)
+            && after[..digits]
+                .parse::<u32>()
+                .is_ok_and(|p| (1..=65535).contains(&p));
         let tail = &after[digits..];
         if port_ok && (tail.is_empty() || tail.starts_with('/')) {
             return Some(format!("{host}{tail}"));
@@ -90,14 +98,27 @@ fn redirect_to(app: &App, redirect_uri: &str, extra: &[(&str, &str)], status: u1
         }
         query.append_pair("iss", &app.issuer);
     }
-    Response::new(status, "text/plain; charset=utf-8", format!("Redirecting to {}\n", url.as_str()))
-        .with_header("Location", url.as_str())
-        .with_header("Cache-Control", "no-store")
-        .with_header("Referrer-Policy", "no-referrer")
+    Response::new(
+        status,
+        "text/plain; charset=utf-8",
+        format!("Redirecting to {}\n", url.as_str()),
+    )
+    .with_header("Location", url.as_str())
+    .with_header("Cache-Control", "no-store")
+    .with_header("Referrer-Policy", "no-referrer")
 }
 
-fn redirect_error(app: &App, checked: &Checked, refusal: &Refusal, status: u16, step: &mut Step) -> Response {
-    let mut extra = vec![("error", refusal.error), ("error_description", refusal.description.as_str())];
+fn redirect_error(
+    app: &App,
+    checked: &Checked,
+    refusal: &Refusal,
+    status: u16,
+    step: &mut Step,
+) -> Response {
+    let mut extra = vec![
+        ("error", refusal.error),
+        ("error_description", refusal.description.as_str()),
+    ];
     if let Some(state) = &checked.state {
         extra.push(("state", state));
     }
@@ -163,14 +184,26 @@ fn check_client(app: &App, params: &Params) -> Result<Checked, String> {
 }
 
 /// The rest of the request (behaviour 3): response type, scope, PKCE.
-fn check_request(app: &App, client: usize, params: &Params) -> Result<(Scopes, Option<String>), Refusal> {
+fn check_request(
+    app: &App,
+    client: usize,
+    params: &Params,
+) -> Result<(Scopes, Option<String>), Refusal> {
     let names: Vec<&str> = params.iter().map(|(n, _)| n).collect();
     if let Some(name) = params.first_repeated(&names) {
-        return Err(refuse("invalid_request", format!("{name} is sent more than once (RFC 6749 §3.1)")));
+        return Err(refuse(
+            "invalid_request",
+            format!("{name} is sent more than once (RFC 6749 §3.1)"),
+        ));
     }
     let get = |name| params.get(name).ok().flatten();
     match get("response_type") {
-        None => return Err(refuse("invalid_request", "response_type is missing: use response_type=code")),
+        None => {
+            return Err(refuse(
+                "invalid_request",
+                "response_type is missing: use response_type=code",
+            ));
+        }
         Some("code") => {}
         Some(other) => {
             return Err(refuse(
@@ -181,12 +214,21 @@ fn check_request(app: &App, client: usize, params: &Params) -> Result<(Scopes, O
     }
     let client = &app.config.clients[client];
     let scope = match Scopes::parse(get("scope").unwrap_or(DEFAULT_SCOPE)) {
-        Err(unknown) => return Err(refuse("invalid_scope", format!("unknown scope {unknown:?}"))),
+        Err(unknown) => {
+            return Err(refuse(
+                "invalid_scope",
+                format!("unknown scope {unknown:?}"),
+            ));
+        }
         Ok(s) if s.is_empty() => return Err(refuse("invalid_scope", "the scope list is empty")),
         Ok(s) if !client.allowed_scopes().contains(s) => {
             return Err(refuse(
                 "invalid_scope",
-                format!("{} may ask only for: {}", client.id, client.allowed_scopes()),
+                format!(
+                    "{} may ask only for: {}",
+                    client.id,
+                    client.allowed_scopes()
+                ),
             ));
         }
         Ok(s) => s,
@@ -196,11 +238,19 @@ fn check_request(app: &App, client: usize, params: &Params) -> Result<(Scopes, O
         (None, None) if client.is_public() => {
             return Err(refuse(
                 "invalid_request",
-                format!("{} is a public client: PKCE is required (send code_challenge and code_challenge_method=S256)", client.id),
+                format!(
+                    "{} is a public client: PKCE is required (send code_challenge and code_challenge_method=S256)",
+                    client.id
+                ),
             ));
         }
         (None, None) => None,
-        (None, Some(_)) => return Err(refuse("invalid_request", "code_challenge_method without code_challenge")),
+        (None, Some(_)) => {
+            return Err(refuse(
+                "invalid_request",
+                "code_challenge_method without code_challenge",
+            ));
+        }
         (Some(_), method) if method != Some("S256") => {
             return Err(refuse(
                 "invalid_request",
@@ -213,7 +263,9 @@ fn check_request(app: &App, client: usize, params: &Params) -> Result<(Scopes, O
         (Some(challenge), _) => {
             // S256 gives 32 bytes, 43 base64url characters without padding.
             let well_formed = challenge.len() == 43
-                && challenge.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+                && challenge
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
             if !well_formed {
                 return Err(refuse(
                     "invalid_request",
@@ -229,7 +281,9 @@ fn check_request(app: &App, client: usize, params: &Params) -> Result<(Scopes, O
 fn describe_request(params: &Params, step: &mut Step) {
     for (name, value) in params.iter() {
         match name {
-            "client_id" | "redirect_uri" | "response_type" | "scope" | "code_challenge_method" => step.param(name, value),
+            "client_id" | "redirect_uri" | "response_type" | "scope" | "code_challenge_method" => {
+                step.param(name, value)
+            }
             "state" | "code_challenge" => step.param(name, shorten(value)),
             _ => {}
         }
@@ -241,7 +295,13 @@ pub fn get(app: &App, req: &Request, step: &mut Step) -> Response {
     step.actor = "browser".into();
     let params = match Params::parse(req.query.as_deref().unwrap_or("").as_bytes()) {
         Ok(p) => p,
-        Err(e) => return error_page(400, format!("the authorization request cannot be read: {e}"), step),
+        Err(e) => {
+            return error_page(
+                400,
+                format!("the authorization request cannot be read: {e}"),
+                step,
+            );
+        }
     };
     describe_request(&params, step);
     let checked = match check_client(app, &params) {
@@ -255,7 +315,9 @@ pub fn get(app: &App, req: &Request, step: &mut Step) -> Response {
         Err(refusal) => return redirect_error(app, &checked, &refusal, 302, step),
     };
     if let Some(username) = &app.config.auto_approve {
-        let user = app.user_index(username).expect("auto-approve user is checked at start");
+        let user = app
+            .user_index(username)
+            .expect("auto-approve user is checked at start");
         return approve(app, &checked, user, scope, challenge, flow, 302, step);
     }
     let pending = Pending {
@@ -324,7 +386,13 @@ pub fn post(app: &App, req: &Request, step: &mut Step) -> Response {
     step.actor = "browser".into();
     let params = match form_body(req) {
         Ok(p) => p,
-        Err(problem) => return error_page(400, format!("the login form cannot be read: {problem}"), step),
+        Err(problem) => {
+            return error_page(
+                400,
+                format!("the login form cannot be read: {problem}"),
+                step,
+            );
+        }
     };
     let get = |name| params.get(name).ok().flatten();
     let decision = get("decision").unwrap_or("");
@@ -351,12 +419,21 @@ pub fn post(app: &App, req: &Request, step: &mut Step) -> Response {
         "deny" => {
             app.store().pending.remove(&request_id);
             // RFC 6749 §4.1.2.1; behaviour 5.
-            redirect_error(app, &checked, &refuse("access_denied", "the user denied the request"), 303, step)
+            redirect_error(
+                app,
+                &checked,
+                &refuse("access_denied", "the user denied the request"),
+                303,
+                step,
+            )
         }
         "approve" => {
             let username = get("username").unwrap_or("");
             let user = app.user_index(username).filter(|u| {
-                same_secret(&app.config.users[*u].password, get("password").unwrap_or(""))
+                same_secret(
+                    &app.config.users[*u].password,
+                    get("password").unwrap_or(""),
+                )
             });
             let Some(user) = user else {
                 step.outcome = "wrong username or password; login page shown again".into();
@@ -374,9 +451,22 @@ pub fn post(app: &App, req: &Request, step: &mut Step) -> Response {
             if app.store().pending.remove(&request_id).is_none() {
                 return error_page(400, "this login form was already used".into(), step);
             }
-            approve(app, &checked, user, pending.scope, pending.challenge, pending.flow, 303, step)
+            approve(
+                app,
+                &checked,
+                user,
+                pending.scope,
+                pending.challenge,
+                pending.flow,
+                303,
+                step,
+            )
         }
-        _ => error_page(400, "the form's decision must be approve or deny".into(), step),
+        _ => error_page(
+            400,
+            "the form's decision must be approve or deny".into(),
+            step,
+        ),
     }
 }
 
@@ -386,10 +476,19 @@ mod tests {
 
     #[test]
     fn rfc8252_7_3_loopback_any_port() {
-        assert!(m("http://127.0.0.1/callback", "http://127.0.0.1:49152/callback"));
+        assert!(m(
+            "http://127.0.0.1/callback",
+            "http://127.0.0.1:49152/callback"
+        ));
         assert!(m("http://[::1]/callback", "http://[::1]:8000/callback"));
-        assert!(m("http://localhost/callback", "http://localhost:65535/callback"));
-        assert!(m("http://127.0.0.1:8080/callback", "http://127.0.0.1:9/callback"));
+        assert!(m(
+            "http://localhost/callback",
+            "http://localhost:65535/callback"
+        ));
+        assert!(m(
+            "http://127.0.0.1:8080/callback",
+            "http://127.0.0.1:9/callback"
+        ));
     }
 
     #[test]

@@ -37,14 +37,17 @@ pub struct ManualClock {
 impl ManualClock {
     /// Starts at the current real time, so timestamps look ordinary.
     pub fn new() -> Self {
-        let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default();
         ManualClock {
             millis: Arc::new(AtomicU64::new(now.as_millis() as u64)),
         }
     }
 
     pub fn advance(&self, by: Duration) {
-        self.millis.fetch_add(by.as_millis() as u64, Ordering::SeqCst);
+        self.millis
+            .fetch_add(by.as_millis() as u64, Ordering::SeqCst);
     }
 }
 

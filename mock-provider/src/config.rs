@@ -138,7 +138,10 @@ const LOOPBACK_CALLBACKS: [&str; 3] = [
 ];
 
 pub fn builtin_clients() -> Vec<Client> {
-    let uris = LOOPBACK_CALLBACKS.iter().map(|u| u.to_string()).collect::<Vec<_>>();
+    let uris = LOOPBACK_CALLBACKS
+        .iter()
+        .map(|u| u.to_string())
+        .collect::<Vec<_>>();
     vec![
         Client {
             id: "lab-client".into(),
@@ -264,13 +267,18 @@ impl Config {
                 return Err(format!("client {:?} has no redirect_uris", client.id));
             }
             for uri in &client.redirect_uris {
-                let parsed = url::Url::parse(uri).map_err(|e| format!("client {:?}: redirect URI {uri:?}: {e}", client.id))?;
+                let parsed = url::Url::parse(uri)
+                    .map_err(|e| format!("client {:?}: redirect URI {uri:?}: {e}", client.id))?;
                 if parsed.fragment().is_some() {
-                    return Err(format!("client {:?}: redirect URI {uri:?} must not have a fragment (RFC 6749 §3.1.2)", client.id));
+                    return Err(format!(
+                        "client {:?}: redirect URI {uri:?} must not have a fragment (RFC 6749 §3.1.2)",
+                        client.id
+                    ));
                 }
             }
             if let Some(scopes) = &client.scopes {
-                Scopes::parse(scopes).map_err(|s| format!("client {:?}: unknown scope {s:?}", client.id))?;
+                Scopes::parse(scopes)
+                    .map_err(|s| format!("client {:?}: unknown scope {s:?}", client.id))?;
             }
             self.clients.push(client);
         }
@@ -285,7 +293,9 @@ impl Config {
 
     /// [`Config::add_from_toml`] with a file's contents.
     pub fn add_from_file(&mut self, path: &Path) -> Result<(), String> {
-        let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        self.add_from_toml(&text).map_err(|e| format!("{}: {e}", path.display()))
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        self.add_from_toml(&text)
+            .map_err(|e| format!("{}: {e}", path.display()))
     }
 }

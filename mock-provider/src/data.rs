@@ -15,16 +15,32 @@ pub struct Post {
 }
 
 const OPENINGS: [&str; 8] = [
-    "Went down", "Found", "Wrote about", "Could not stop thinking about",
-    "Sketched", "Measured", "Lost track of", "Had tea with",
+    "Went down",
+    "Found",
+    "Wrote about",
+    "Could not stop thinking about",
+    "Sketched",
+    "Measured",
+    "Lost track of",
+    "Had tea with",
 ];
 const THINGS: [&str; 8] = [
-    "a rabbit hole", "a very small door", "the garden path", "a pocket watch",
-    "a new shed", "the tallest crane", "a stack of bricks", "the March Hare",
+    "a rabbit hole",
+    "a very small door",
+    "the garden path",
+    "a pocket watch",
+    "a new shed",
+    "the tallest crane",
+    "a stack of bricks",
+    "the March Hare",
 ];
 const ENDINGS: [&str; 6] = [
-    "today.", "again.", "before breakfast.", "and it was curious.",
-    "with a spirit level.", "until the clock stopped.",
+    "today.",
+    "again.",
+    "before breakfast.",
+    "and it was curious.",
+    "with a spirit level.",
+    "until the clock stopped.",
 ];
 
 /// The `index`-th post in the order the API lists them (newest first).

@@ -141,7 +141,11 @@ pub struct Server {
 
 impl Server {
     /// Serves `handler` on `listener`, from background threads.
-    pub fn start(listener: TcpListener, limits: Limits, handler: Arc<dyn Handler>) -> io::Result<Self> {
+    pub fn start(
+        listener: TcpListener,
+        limits: Limits,
+        handler: Arc<dyn Handler>,
+    ) -> io::Result<Self> {
         let addr = listener.local_addr()?;
         let stopping = Arc::new(AtomicBool::new(false));
         let flag = stopping.clone();
@@ -262,11 +266,12 @@ fn serve_connection(
             Next::Request(request, keep_alive) => {
                 let head_only = request.method == "HEAD";
                 // A handler bug must not take the server down: answer 500 and go on.
-                let response =
-                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| handler.handle(&request)))
-                        .unwrap_or_else(|_| {
-                            Response::text(500, "the mock provider hit a bug: please report it")
-                        });
+                let response = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    handler.handle(&request)
+                }))
+                .unwrap_or_else(|_| {
+                    Response::text(500, "the mock provider hit a bug: please report it")
+                });
                 if write_response(&conn.stream, &response, !keep_alive, head_only).is_err()
                     || !keep_alive
                 {
@@ -275,12 +280,33 @@ fn serve_connection(
             }
             Next::Closed => break,
             Next::Reject(r) => {
-                let _ = write_response(&conn.stream, &Response::text(r.status, &r.reason), true, false);
+                let _ = write_response(
+                    &conn.stream,
+                    &Response::text(r.status, &r.reason),
+                    true,
+                    false,
+                );
+                linger(&mut conn.stream);
                 break;
             }
         }
     }
     let _ = conn.stream.shutdown(Shutdown::Both);
+}
+
+/// Closes gently after a rejection: closing with unread input makes the kernel
+/// send a reset, and the client could lose the answer that explains the error.
+fn linger(stream: &mut TcpStream) {
+    let _ = stream.shutdown(Shutdown::Write);
+    let _ = stream.set_read_timeout(Some(Duration::from_millis(100)));
+    let mut sink = [0u8; 8192];
+    let mut drained = 0;
+    while drained < 1024 * 1024 {
+        match stream.read(&mut sink) {
+            Ok(n) if n > 0 => drained += n,
+            _ => break,
+        }
+    }
 }
 
 struct Connection {
@@ -335,10 +361,15 @@ impl Connection {
             match self.fill() {
                 Ok(true) => {}
                 Ok(false) if self.buf.is_empty() => return Next::Closed,
-                Ok(false) => return Next::Reject(reject(400, "the request ended before its headers did")),
+                Ok(false) => {
+                    return Next::Reject(reject(400, "the request ended before its headers did"));
+                }
                 Err(_) if self.buf.is_empty() => return Next::Closed,
                 Err(_) => {
-                    return Next::Reject(reject(408, "the request's headers did not arrive in time"));
+                    return Next::Reject(reject(
+                        408,
+                        "the request's headers did not arrive in time",
+                    ));
                 }
             }
         };
@@ -350,9 +381,16 @@ impl Connection {
         }
         self.buf.drain(..head_len);
 
-        let header = |name: &'static str| headers.iter().filter(move |(n, _)| n.eq_ignore_ascii_case(name));
+        let header = |name: &'static str| {
+            headers
+                .iter()
+                .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
+        };
         if !target.starts_with('/') {
-            return Next::Reject(reject(400, "the request target must be a path starting with /"));
+            return Next::Reject(reject(
+                400,
+                "the request target must be a path starting with /",
+            ));
         }
         let connection = header("connection")
             .map(|(_, v)| String::from_utf8_lossy(v).to_ascii_lowercase())
@@ -370,7 +408,10 @@ impl Connection {
             1 => {
                 let (_, v) = header("transfer-encoding").next().unwrap();
                 if !v.eq_ignore_ascii_case(b"chunked") {
-                    return Next::Reject(reject(400, "only the chunked transfer coding is supported"));
+                    return Next::Reject(reject(
+                        400,
+                        "only the chunked transfer coding is supported",
+                    ));
                 }
                 true
             }
@@ -379,7 +420,10 @@ impl Connection {
         let mut lengths = header("content-length").map(|(_, v)| v.clone());
         let content_length = match (lengths.next(), lengths.next()) {
             (None, _) => None,
-            (Some(v), None) => match std::str::from_utf8(&v).ok().and_then(|s| s.trim().parse::<usize>().ok()) {
+            (Some(v), None) => match std::str::from_utf8(&v)
+                .ok()
+                .and_then(|s| s.trim().parse::<usize>().ok())
+            {
                 Some(n) => Some(n),
                 None => return Next::Reject(reject(400, "Content-Length is not a number")),
             },
@@ -388,7 +432,10 @@ impl Connection {
             }
         };
         if chunked && content_length.is_some() {
-            return Next::Reject(reject(400, "both Content-Length and Transfer-Encoding are sent"));
+            return Next::Reject(reject(
+                400,
+                "both Content-Length and Transfer-Encoding are sent",
+            ));
         }
         if content_length.is_some_and(|n| n > limits.max_body_bytes) {
             return Next::Reject(reject(
@@ -396,7 +443,8 @@ impl Connection {
                 format!("request body larger than {} bytes", limits.max_body_bytes),
             ));
         }
-        let expects_continue = header("expect").any(|(_, v)| v.eq_ignore_ascii_case(b"100-continue"));
+        let expects_continue =
+            header("expect").any(|(_, v)| v.eq_ignore_ascii_case(b"100-continue"));
         if expects_continue && (chunked || content_length.unwrap_or(0) > 0) {
             let _ = self.stream.write_all(b"HTTP/1.1 100 Continue\r\n\r\n");
         }
@@ -430,7 +478,12 @@ impl Connection {
         while self.buf.len() < len {
             match self.fill() {
                 Ok(true) => {}
-                Ok(false) => return Err(reject(400, "the request body is shorter than Content-Length")),
+                Ok(false) => {
+                    return Err(reject(
+                        400,
+                        "the request body is shorter than Content-Length",
+                    ));
+                }
                 Err(_) => return Err(reject(408, "the request body did not arrive in time")),
             }
         }

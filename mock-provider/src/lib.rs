@@ -72,7 +72,10 @@ impl std::fmt::Display for StartError {
                 "port {port} is in use: stop the other program (perhaps another mock provider) or use --port 0"
             ),
             StartError::UnknownAutoApproveUser(name) => {
-                write!(f, "--auto-approve {name}: no such user; use alice, bob, or a user from --config")
+                write!(
+                    f,
+                    "--auto-approve {name}: no such user; use alice, bob, or a user from --config"
+                )
             }
             StartError::Io(e) => write!(f, "cannot start the mock provider: {e}"),
         }
@@ -95,13 +98,14 @@ impl MockProvider {
         {
             return Err(StartError::UnknownAutoApproveUser(name.clone()));
         }
-        let listener = TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, config.port))).map_err(|e| {
-            if e.kind() == std::io::ErrorKind::AddrInUse {
-                StartError::PortInUse(config.port)
-            } else {
-                StartError::Io(e)
-            }
-        })?;
+        let listener = TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, config.port)))
+            .map_err(|e| {
+                if e.kind() == std::io::ErrorKind::AddrInUse {
+                    StartError::PortInUse(config.port)
+                } else {
+                    StartError::Io(e)
+                }
+            })?;
         let addr = listener.local_addr().map_err(StartError::Io)?;
         let issuer = format!("http://{addr}");
         let limits = config.limits.clone();

@@ -42,7 +42,9 @@ fn parse_rate(text: &str) -> Result<u32, String> {
     let n = text.strip_suffix("/s").unwrap_or(text);
     match n.parse::<u32>() {
         Ok(n) if n > 0 => Ok(n),
-        _ => Err(format!("{text:?} is not a rate: write it as N/s, for example 5/s")),
+        _ => Err(format!(
+            "{text:?} is not a rate: write it as N/s, for example 5/s"
+        )),
     }
 }
 
@@ -55,7 +57,11 @@ fn main() -> ExitCode {
         refresh_ttl: args.refresh_ttl,
         auto_approve: args.auto_approve,
         rate_limit: args.rate_limit,
-        trace: if args.quiet { TraceOutput::Quiet } else { TraceOutput::Stdout },
+        trace: if args.quiet {
+            TraceOutput::Quiet
+        } else {
+            TraceOutput::Stdout
+        },
         ..Config::default()
     };
     if let Some(path) = &args.config
@@ -86,22 +92,37 @@ fn print_banner(provider: &MockProvider) {
     println!("  trace      {base}/_lab/events");
     println!("Clients (redirect URIs: any port on the loopback ones):");
     for c in &config.clients {
+        let builtin = mock_provider::builtin_clients()
+            .iter()
+            .any(|b| b.id == c.id);
         let kind = match &c.secret {
-            Some(secret) => format!("confidential, secret {secret:?}"),
+            // The built-in secret is documented in the book; others stay secret (D7).
+            Some(secret) if builtin => format!("confidential, secret {secret:?}"),
+            Some(secret) => format!("confidential, secret {}", mock_provider::shorten(secret)),
             None => "public, PKCE S256 required".to_string(),
         };
         println!("  {:<12} {kind}; {}", c.id, c.redirect_uris.join(" "));
     }
     println!("Users:");
     for u in &config.users {
-        println!("  {:<12} password {:?}, {} posts", u.username, u.password, u.posts);
+        println!(
+            "  {:<12} password {:?}, {} posts",
+            u.username, u.password, u.posts
+        );
     }
     println!(
         "Codes live {}, access tokens {}{}{}.",
         humantime::format_duration(config.code_ttl),
         humantime::format_duration(config.token_ttl),
-        config.rate_limit.map(|n| format!("; API limit {n}/s per token")).unwrap_or_default(),
-        config.auto_approve.as_ref().map(|u| format!("; auto-approving as {u}")).unwrap_or_default(),
+        config
+            .rate_limit
+            .map(|n| format!("; API limit {n}/s per token"))
+            .unwrap_or_default(),
+        config
+            .auto_approve
+            .as_ref()
+            .map(|u| format!("; auto-approving as {u}"))
+            .unwrap_or_default(),
     );
     if config.trace == TraceOutput::Stdout {
         println!("Trace (secrets shortened):");

@@ -7,7 +7,6 @@
 
 use std::time::Duration;
 
-
 /// Approve or deny, as on the consent page.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Decision {
@@ -28,7 +27,9 @@ impl std::fmt::Debug for Redirect {
             Some(code) => self.location.replace(&code, &crate::shorten(&code)),
             None => self.location.clone(),
         };
-        f.debug_struct("Redirect").field("location", &shown).finish()
+        f.debug_struct("Redirect")
+            .field("location", &shown)
+            .finish()
     }
 }
 
@@ -36,7 +37,9 @@ impl Redirect {
     /// A query parameter of the redirect, decoded.
     pub fn param(&self, name: &str) -> Option<String> {
         let url = url::Url::parse(&self.location).ok()?;
-        url.query_pairs().find(|(n, _)| n == name).map(|(_, v)| v.into_owned())
+        url.query_pairs()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.into_owned())
     }
 
     /// Loads the redirect URI as the browser would, delivering the answer to the
@@ -72,9 +75,14 @@ pub enum OwnerError {
 impl std::fmt::Display for OwnerError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            OwnerError::Http(e) => write!(f, "the simulated user could not reach the provider: {e}"),
+            OwnerError::Http(e) => {
+                write!(f, "the simulated user could not reach the provider: {e}")
+            }
             OwnerError::NoRedirect { status, message } => {
-                write!(f, "the provider answered {status} without a redirect: {message}")
+                write!(
+                    f,
+                    "the provider answered {status} without a redirect: {message}"
+                )
             }
             OwnerError::PageContract(e) => write!(f, "the consent page is not as expected: {e}"),
         }
@@ -126,7 +134,11 @@ impl ResourceOwner {
         self.decide(authorization_url, Decision::Deny)
     }
 
-    pub fn decide(&self, authorization_url: &str, decision: Decision) -> Result<Redirect, OwnerError> {
+    pub fn decide(
+        &self,
+        authorization_url: &str,
+        decision: Decision,
+    ) -> Result<Redirect, OwnerError> {
         let agent = agent();
         let page_url = url::Url::parse(authorization_url)
             .map_err(|e| OwnerError::Http(format!("not a URL: {authorization_url:?}: {e}")))?;
@@ -141,7 +153,10 @@ impl ResourceOwner {
         let status = response.status().as_u16();
         let html = response.body_mut().read_to_string().unwrap_or_default();
         if status != 200 {
-            return Err(OwnerError::NoRedirect { status, message: page_message(&html) });
+            return Err(OwnerError::NoRedirect {
+                status,
+                message: page_message(&html),
+            });
         }
         let form = Form::read(&html)?;
         let action = page_url
@@ -171,7 +186,10 @@ impl ResourceOwner {
         }
         let status = response.status().as_u16();
         let html = response.body_mut().read_to_string().unwrap_or_default();
-        Err(OwnerError::NoRedirect { status, message: page_message(&html) })
+        Err(OwnerError::NoRedirect {
+            status,
+            message: page_message(&html),
+        })
     }
 }
 
@@ -194,7 +212,10 @@ struct Form {
 impl Form {
     fn read(html: &str) -> Result<Form, OwnerError> {
         let contract = |what: &str| OwnerError::PageContract(format!("no {what} on the page"));
-        let form = tags(html, "form").into_iter().next().ok_or_else(|| contract("<form>"))?;
+        let form = tags(html, "form")
+            .into_iter()
+            .next()
+            .ok_or_else(|| contract("<form>"))?;
         let action = attr(&form, "action").unwrap_or_default();
         let inputs = tags(html, "input");
         for id in ["username", "password"] {
@@ -205,7 +226,8 @@ impl Form {
         let buttons = tags(html, "button");
         for value in ["approve", "deny"] {
             let found = buttons.iter().any(|b| {
-                attr(b, "name").as_deref() == Some("decision") && attr(b, "value").as_deref() == Some(value)
+                attr(b, "name").as_deref() == Some("decision")
+                    && attr(b, "value").as_deref() == Some(value)
             });
             if !found {
                 return Err(contract(&format!("button[name=decision][value={value}]")));

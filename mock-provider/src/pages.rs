@@ -138,13 +138,23 @@ pub fn index(issuer: &str, clients: &[Client], users: &[User]) -> Response {
             format!(
                 "<tr><td><code>{}</code></td><td>{}</td></tr>",
                 escape(&c.id),
-                if c.is_public() { "public, PKCE S256 required" } else { "confidential" }
+                if c.is_public() {
+                    "public, PKCE S256 required"
+                } else {
+                    "confidential"
+                }
             )
         })
         .collect();
     let users: String = users
         .iter()
-        .map(|u| format!("<tr><td><code>{}</code></td><td>{} posts</td></tr>", escape(&u.username), u.posts))
+        .map(|u| {
+            format!(
+                "<tr><td><code>{}</code></td><td>{} posts</td></tr>",
+                escape(&u.username),
+                u.posts
+            )
+        })
         .collect();
     let body = format!(
         "<h1>Mock provider at <code>{issuer}</code></h1>\

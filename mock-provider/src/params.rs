@@ -24,9 +24,14 @@ impl std::fmt::Display for ParamError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             ParamError::BadPercentEncoding(near) => {
-                write!(f, "invalid percent-encoding near {near:?}: '%' must be followed by two hex digits")
+                write!(
+                    f,
+                    "invalid percent-encoding near {near:?}: '%' must be followed by two hex digits"
+                )
             }
-            ParamError::NotUtf8(name) => write!(f, "parameter {name:?} is not valid UTF-8 once decoded"),
+            ParamError::NotUtf8(name) => {
+                write!(f, "parameter {name:?} is not valid UTF-8 once decoded")
+            }
             ParamError::Repeated(name) => write!(f, "parameter {name} is sent more than once"),
         }
     }
@@ -78,7 +83,9 @@ impl Params {
 fn decode(raw: &[u8]) -> Result<String, ParamError> {
     for (i, b) in raw.iter().enumerate() {
         if *b == b'%' {
-            let ok = raw.len() > i + 2 && raw[i + 1].is_ascii_hexdigit() && raw[i + 2].is_ascii_hexdigit();
+            let ok = raw.len() > i + 2
+                && raw[i + 1].is_ascii_hexdigit()
+                && raw[i + 2].is_ascii_hexdigit();
             if !ok {
                 let end = (i + 3).min(raw.len());
                 return Err(ParamError::BadPercentEncoding(
@@ -87,9 +94,13 @@ fn decode(raw: &[u8]) -> Result<String, ParamError> {
             }
         }
     }
-    let plus_as_space: Vec<u8> = raw.iter().map(|b| if *b == b'+' { b' ' } else { *b }).collect();
+    let plus_as_space: Vec<u8> = raw
+        .iter()
+        .map(|b| if *b == b'+' { b' ' } else { *b })
+        .collect();
     let bytes: Vec<u8> = percent_decode(&plus_as_space).collect();
-    String::from_utf8(bytes).map_err(|_| ParamError::NotUtf8(String::from_utf8_lossy(raw).into_owned()))
+    String::from_utf8(bytes)
+        .map_err(|_| ParamError::NotUtf8(String::from_utf8_lossy(raw).into_owned()))
 }
 
 #[cfg(test)]
@@ -100,7 +111,10 @@ mod tests {
     fn decodes_plus_percent_and_utf8_in_order() {
         let p = Params::parse(b"q=a+b%20c&name=%C3%A9l%C3%A8ve&x=1&y=").unwrap();
         let all: Vec<_> = p.iter().collect();
-        assert_eq!(all, vec![("q", "a b c"), ("name", "élève"), ("x", "1"), ("y", "")]);
+        assert_eq!(
+            all,
+            vec![("q", "a b c"), ("name", "élève"), ("x", "1"), ("y", "")]
+        );
     }
 
     #[test]
@@ -119,13 +133,25 @@ mod tests {
 
     #[test]
     fn bad_percent_encoding_is_an_error_not_kept_literally() {
-        assert!(matches!(Params::parse(b"a=%zz"), Err(ParamError::BadPercentEncoding(_))));
-        assert!(matches!(Params::parse(b"a=%4"), Err(ParamError::BadPercentEncoding(_))));
-        assert!(matches!(Params::parse(b"a=100%"), Err(ParamError::BadPercentEncoding(_))));
+        assert!(matches!(
+            Params::parse(b"a=%zz"),
+            Err(ParamError::BadPercentEncoding(_))
+        ));
+        assert!(matches!(
+            Params::parse(b"a=%4"),
+            Err(ParamError::BadPercentEncoding(_))
+        ));
+        assert!(matches!(
+            Params::parse(b"a=100%"),
+            Err(ParamError::BadPercentEncoding(_))
+        ));
     }
 
     #[test]
     fn invalid_utf8_is_an_error_not_replaced() {
-        assert_eq!(Params::parse(b"name=%FF%FE"), Err(ParamError::NotUtf8("name".into())));
+        assert_eq!(
+            Params::parse(b"name=%FF%FE"),
+            Err(ParamError::NotUtf8("name".into()))
+        );
     }
 }

@@ -26,7 +26,10 @@ struct Caller {
 fn challenge(status: u16, error: Option<&str>, description: &str, scope: Option<&str>) -> Response {
     let mut header = format!("Bearer realm=\"{REALM}\"");
     if let Some(error) = error {
-        header.push_str(&format!(", error=\"{error}\", error_description=\"{}\"", description.replace('"', "'")));
+        header.push_str(&format!(
+            ", error=\"{error}\", error_description=\"{}\"",
+            description.replace('"', "'")
+        ));
     }
     if let Some(scope) = scope {
         header.push_str(&format!(", scope=\"{scope}\""));
@@ -40,7 +43,13 @@ fn challenge(status: u16, error: Option<&str>, description: &str, scope: Option<
 }
 
 /// Checks the bearer token, its scope and the rate limit.
-fn authorize(app: &App, req: &Request, query: &Params, needed: Scopes, step: &mut Step) -> Result<Caller, Response> {
+fn authorize(
+    app: &App,
+    req: &Request,
+    query: &Params,
+    needed: Scopes,
+    step: &mut Step,
+) -> Result<Caller, Response> {
     step.actor = "api client".into();
     // §2.3 allows a token in the URL, but URLs end up in logs and Referer headers.
     if query.iter().any(|(n, _)| n == "access_token") {
@@ -55,23 +64,38 @@ fn authorize(app: &App, req: &Request, query: &Params, needed: Scopes, step: &mu
         .header("authorization")
         .map_err(|e| challenge(400, Some("invalid_request"), &e, None))?;
     let Some(value) = header else {
-        return Err(challenge(401, None, "this API needs an access token: send Authorization: Bearer <token>", None));
+        return Err(challenge(
+            401,
+            None,
+            "this API needs an access token: send Authorization: Bearer <token>",
+            None,
+        ));
     };
     let (scheme, token) = value.split_once(' ').unwrap_or((value, ""));
     if !scheme.eq_ignore_ascii_case("bearer") {
         return Err(challenge(
             401,
             None,
-            &format!("this API takes Bearer tokens, not {scheme}: send Authorization: Bearer <token>"),
+            &format!(
+                "this API takes Bearer tokens, not {scheme}: send Authorization: Bearer <token>"
+            ),
             None,
         ));
     }
     let token = token.trim();
     // §2.1 b64token syntax.
     let syntax_ok = !token.is_empty()
-        && token.trim_end_matches('=').bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~+/".contains(&b));
+        && token
+            .trim_end_matches('=')
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._~+/".contains(&b));
     if !syntax_ok {
-        return Err(challenge(400, Some("invalid_request"), "the bearer token is empty or malformed", None));
+        return Err(challenge(
+            400,
+            Some("invalid_request"),
+            "the bearer token is empty or malformed",
+            None,
+        ));
     }
     step.param("token", shorten(token));
     let now = app.now();
@@ -87,14 +111,24 @@ fn authorize(app: &App, req: &Request, query: &Params, needed: Scopes, step: &mu
     };
     let grant_id = access.grant;
     let Some(grant) = store.grants.get(&grant_id) else {
-        return Err(challenge(401, Some("invalid_token"), "the access token was revoked: authorize again", None));
+        return Err(challenge(
+            401,
+            Some("invalid_token"),
+            "the access token was revoked: authorize again",
+            None,
+        ));
     };
     let (user, flow, client) = (grant.user, grant.flow, grant.client);
     step.flow = Some(flow);
     step.actor = app.config.clients[client].id.clone();
     let access = store.access.get_mut(&key).expect("looked up above");
     if access.revoked {
-        return Err(challenge(401, Some("invalid_token"), "the access token was revoked: authorize again", None));
+        return Err(challenge(
+            401,
+            Some("invalid_token"),
+            "the access token was revoked: authorize again",
+            None,
+        ));
     }
     if access.expires_at <= now {
         return Err(challenge(
@@ -108,7 +142,10 @@ fn authorize(app: &App, req: &Request, query: &Params, needed: Scopes, step: &mu
         return Err(challenge(
             403,
             Some("insufficient_scope"),
-            &format!("this call needs scope {needed}; the token has {}", access.scope),
+            &format!(
+                "this call needs scope {needed}; the token has {}",
+                access.scope
+            ),
             Some(&needed.to_string()),
         ));
     }
@@ -136,7 +173,9 @@ fn rate_limit(bucket: &mut (f64, u64), per_second: u32, now: u64) -> Result<(), 
     Err(json_error(
         429,
         "rate_limited",
-        &format!("more than {per_second} requests a second with this token: wait {wait} s (Retry-After)"),
+        &format!(
+            "more than {per_second} requests a second with this token: wait {wait} s (Retry-After)"
+        ),
     )
     .with_header("Retry-After", wait.to_string()))
 }
@@ -148,7 +187,8 @@ fn read_query(req: &Request) -> Result<Params, Response> {
 
 /// `GET /api/me` (scope `profile`).
 pub fn me(app: &App, req: &Request, step: &mut Step) -> Response {
-    let result = read_query(req).and_then(|query| authorize(app, req, &query, Scopes::parse("profile").unwrap(), step));
+    let result = read_query(req)
+        .and_then(|query| authorize(app, req, &query, Scopes::parse("profile").unwrap(), step));
     match result {
         Ok(caller) => {
             let user = &app.config.users[caller.user];
@@ -208,12 +248,22 @@ pub fn posts(app: &App, req: &Request, step: &mut Step) -> Response {
     if let Some(c) = &next {
         step.param("cursor", c.as_str());
     }
-    step.outcome = format!("{} posts of {} ({}–{} of {})", page.len(), user.username, start + 1, end, user.posts);
+    step.outcome = format!(
+        "{} posts of {} ({}–{} of {})",
+        page.len(),
+        user.username,
+        start + 1,
+        end,
+        user.posts
+    );
     let mut response = json(200, &json!({ "posts": page, "next": next }));
     if let Some(c) = &next {
         response = response.with_header(
             "Link",
-            format!("<{}/api/posts?limit={limit}&cursor={c}>; rel=\"next\"", app.issuer),
+            format!(
+                "<{}/api/posts?limit={limit}&cursor={c}>; rel=\"next\"",
+                app.issuer
+            ),
         );
     }
     response

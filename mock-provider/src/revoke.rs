@@ -25,11 +25,12 @@ pub fn endpoint(app: &App, req: &Request, step: &mut Step) -> Response {
 fn revoke(app: &App, req: &Request, step: &mut Step) -> Result<(), crate::token::OAuthError> {
     let params = form_body(req).map_err(|p| fail("invalid_request", p))?;
     let client = authenticate(app, req, &params, step)?;
-    let token = params
-        .get("token")
-        .ok()
-        .flatten()
-        .ok_or_else(|| fail("invalid_request", "token is missing: send the token to revoke"))?;
+    let token = params.get("token").ok().flatten().ok_or_else(|| {
+        fail(
+            "invalid_request",
+            "token is missing: send the token to revoke",
+        )
+    })?;
     step.param("token", shorten(token));
     // token_type_hint is only a hint (§2.1): both kinds are searched whatever it says.
     if let Some(hint) = params.get("token_type_hint").ok().flatten() {

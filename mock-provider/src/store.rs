@@ -52,7 +52,10 @@ pub struct CodeDetails {
 pub enum CodeState {
     Unused(Box<CodeDetails>),
     /// Exchanged already: kept until expiry so that a replay can revoke the grant.
-    Used { grant: GrantId, flow: FlowId },
+    Used {
+        grant: GrantId,
+        flow: FlowId,
+    },
 }
 
 #[derive(Debug)]
@@ -145,7 +148,11 @@ impl Store {
             let (_, key) = self.code_queue.pop_front().unwrap();
             self.codes.remove(&key);
         }
-        while self.access_queue.front().is_some_and(|(at, _)| at + EXPIRED_GRACE_MS <= now) {
+        while self
+            .access_queue
+            .front()
+            .is_some_and(|(at, _)| at + EXPIRED_GRACE_MS <= now)
+        {
             let (_, key) = self.access_queue.pop_front().unwrap();
             if let Some(token) = self.access.remove(&key)
                 && let Some(grant) = self.grants.get_mut(&token.grant)
@@ -153,7 +160,11 @@ impl Store {
                 grant.access.retain(|k| *k != key);
             }
         }
-        while self.refresh_queue.front().is_some_and(|(at, _)| at + EXPIRED_GRACE_MS <= now) {
+        while self
+            .refresh_queue
+            .front()
+            .is_some_and(|(at, _)| at + EXPIRED_GRACE_MS <= now)
+        {
             let (_, key) = self.refresh_queue.pop_front().unwrap();
             if let Some(token) = self.refresh.remove(&key)
                 && let Some(grant) = self.grants.get_mut(&token.grant)
@@ -169,7 +180,8 @@ impl Store {
 
     pub fn add_pending(&mut self, pending: Pending) -> String {
         let id = new_id();
-        self.pending_queue.push_back((pending.expires_at, id.clone()));
+        self.pending_queue
+            .push_back((pending.expires_at, id.clone()));
         self.pending.insert(id.clone(), pending);
         id
     }
@@ -239,8 +251,10 @@ impl Store {
         }
         grant.access.push_back(ak);
         grant.refresh.push_back(rk);
-        let dropped_access = (grant.access.len() > MAX_TOKENS_PER_GRANT).then(|| grant.access.pop_front());
-        let dropped_refresh = (grant.refresh.len() > MAX_TOKENS_PER_GRANT).then(|| grant.refresh.pop_front());
+        let dropped_access =
+            (grant.access.len() > MAX_TOKENS_PER_GRANT).then(|| grant.access.pop_front());
+        let dropped_refresh =
+            (grant.refresh.len() > MAX_TOKENS_PER_GRANT).then(|| grant.refresh.pop_front());
         if let Some(Some(k)) = dropped_access {
             self.access.remove(&k);
         }

@@ -55,8 +55,15 @@ pub fn no_store(response: Response) -> Response {
 /// Client authentication (RFC 6749 §2.3.1): HTTP Basic or `client_secret` in the
 /// body, never both (behaviour 7); a public client sends only `client_id`.
 /// Returns the client's index.
-pub fn authenticate(app: &App, req: &Request, params: &Params, step: &mut Step) -> Result<usize, OAuthError> {
-    let authorization = req.header("authorization").map_err(|e| fail("invalid_request", e))?;
+pub fn authenticate(
+    app: &App,
+    req: &Request,
+    params: &Params,
+    step: &mut Step,
+) -> Result<usize, OAuthError> {
+    let authorization = req
+        .header("authorization")
+        .map_err(|e| fail("invalid_request", e))?;
     let body_id = params.get("client_id").ok().flatten();
     let body_secret = params.get("client_secret").ok().flatten();
     let basic = match authorization {
@@ -66,7 +73,9 @@ pub fn authenticate(app: &App, req: &Request, params: &Params, step: &mut Step) 
             if !scheme.eq_ignore_ascii_case("basic") {
                 return Err(fail(
                     "invalid_client",
-                    format!("the token endpoint takes HTTP Basic client authentication, not {scheme}"),
+                    format!(
+                        "the token endpoint takes HTTP Basic client authentication, not {scheme}"
+                    ),
                 ));
             }
             Some(decode_basic(credentials.trim())?)
@@ -81,7 +90,10 @@ pub fn authenticate(app: &App, req: &Request, params: &Params, step: &mut Step) 
     let (id, secret) = match &basic {
         Some((id, secret)) => {
             if body_id.is_some_and(|b| b != id) {
-                return Err(fail("invalid_request", "client_id in the body differs from the one in the Authorization header"));
+                return Err(fail(
+                    "invalid_request",
+                    "client_id in the body differs from the one in the Authorization header",
+                ));
             }
             (id.as_str(), Some(secret.as_str()).filter(|s| !s.is_empty()))
         }
@@ -97,7 +109,10 @@ pub fn authenticate(app: &App, req: &Request, params: &Params, step: &mut Step) 
     };
     step.actor = id.to_string();
     let Some(index) = app.client_index(id) else {
-        return Err(fail("invalid_client", format!("no client is registered as {id:?}")));
+        return Err(fail(
+            "invalid_client",
+            format!("no client is registered as {id:?}"),
+        ));
     };
     match (&app.config.clients[index].secret, secret) {
         (None, None) => Ok(index),
@@ -119,7 +134,12 @@ pub fn authenticate(app: &App, req: &Request, params: &Params, step: &mut Step) 
 
 /// `Basic base64(urlencode(id) ":" urlencode(secret))` (RFC 6749 §2.3.1).
 fn decode_basic(credentials: &str) -> Result<(String, String), OAuthError> {
-    let bad = || fail("invalid_client", "the Basic credentials are not base64 of client_id:client_secret");
+    let bad = || {
+        fail(
+            "invalid_client",
+            "the Basic credentials are not base64 of client_id:client_secret",
+        )
+    };
     let bytes = STANDARD.decode(credentials).map_err(|_| bad())?;
     let colon = bytes.iter().position(|b| *b == b':').ok_or_else(bad)?;
     let part = |raw: &[u8]| -> Result<String, OAuthError> {
@@ -160,7 +180,12 @@ pub fn endpoint(app: &App, req: &Request, step: &mut Step) -> Response {
 }
 
 /// RFC 6749 §4.1.3: code → tokens, with every check of behaviours 8–10.
-fn exchange_code(app: &App, client: usize, params: &Params, step: &mut Step) -> Result<Response, OAuthError> {
+fn exchange_code(
+    app: &App,
+    client: usize,
+    params: &Params,
+    step: &mut Step,
+) -> Result<Response, OAuthError> {
     let get = |name| params.get(name).ok().flatten();
     let code = get("code").ok_or_else(|| fail("invalid_request", "code is missing"))?;
     step.param("code", shorten(code));
@@ -171,7 +196,9 @@ fn exchange_code(app: &App, client: usize, params: &Params, step: &mut Step) -> 
     if let Some(v) = verifier {
         step.param("code_verifier", shorten(v));
         // RFC 7636 §4.1: 43–128 characters of [A-Z a-z 0-9 - . _ ~].
-        let charset_ok = v.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b));
+        let charset_ok = v
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b));
         if !(43..=128).contains(&v.len()) || !charset_ok {
             return Err(fail(
                 "invalid_request",
@@ -199,7 +226,9 @@ fn exchange_code(app: &App, client: usize, params: &Params, step: &mut Step) -> 
             let killed = store.revoke_grant(grant);
             return Err(fail(
                 "invalid_grant",
-                format!("the code was already used; the {killed} tokens issued from it are now revoked"),
+                format!(
+                    "the code was already used; the {killed} tokens issued from it are now revoked"
+                ),
             ));
         }
         CodeState::Unused(details) => details.clone(),
@@ -207,7 +236,10 @@ fn exchange_code(app: &App, client: usize, params: &Params, step: &mut Step) -> 
     step.flow = Some(details.flow);
     // Behaviour 8: a code is bound to its client, redirect URI and PKCE challenge.
     if details.client != client {
-        return Err(fail("invalid_grant", "the code was issued to another client"));
+        return Err(fail(
+            "invalid_grant",
+            "the code was issued to another client",
+        ));
     }
     match get("redirect_uri") {
         None => {
@@ -219,7 +251,10 @@ fn exchange_code(app: &App, client: usize, params: &Params, step: &mut Step) -> 
         Some(uri) if uri != details.redirect_uri => {
             return Err(fail(
                 "invalid_grant",
-                format!("redirect_uri differs from the authorization request's ({})", details.redirect_uri),
+                format!(
+                    "redirect_uri differs from the authorization request's ({})",
+                    details.redirect_uri
+                ),
             ));
         }
         Some(_) => {}
@@ -247,8 +282,21 @@ fn exchange_code(app: &App, client: usize, params: &Params, step: &mut Step) -> 
         _ => {}
     }
     let (token_exp, refresh_exp) = expiries(app, now);
-    let (grant, issued) = store.new_grant(details.client, details.user, details.scope, details.flow, token_exp, refresh_exp);
-    store.codes.insert(key, CodeState::Used { grant, flow: details.flow });
+    let (grant, issued) = store.new_grant(
+        details.client,
+        details.user,
+        details.scope,
+        details.flow,
+        token_exp,
+        refresh_exp,
+    );
+    store.codes.insert(
+        key,
+        CodeState::Used {
+            grant,
+            flow: details.flow,
+        },
+    );
     drop(store);
     Ok(success(app, &issued, details.scope, details.user, step))
 }
@@ -261,40 +309,64 @@ fn expiries(app: &App, now: u64) -> (u64, u64) {
 }
 
 /// RFC 6749 §6 with rotation (behaviour 11).
-fn refresh(app: &App, client: usize, params: &Params, step: &mut Step) -> Result<Response, OAuthError> {
+fn refresh(
+    app: &App,
+    client: usize,
+    params: &Params,
+    step: &mut Step,
+) -> Result<Response, OAuthError> {
     let get = |name| params.get(name).ok().flatten();
-    let token = get("refresh_token").ok_or_else(|| fail("invalid_request", "refresh_token is missing"))?;
+    let token =
+        get("refresh_token").ok_or_else(|| fail("invalid_request", "refresh_token is missing"))?;
     step.param("refresh_token", shorten(token));
     let requested = match get("scope") {
         None => None,
         Some(s) => {
             step.param("scope", s);
-            Some(Scopes::parse(s).map_err(|u| fail("invalid_scope", format!("unknown scope {u:?}")))?)
+            Some(
+                Scopes::parse(s)
+                    .map_err(|u| fail("invalid_scope", format!("unknown scope {u:?}")))?,
+            )
         }
     };
     let now = app.now();
     let mut store = app.store();
     let Some(record) = store.refresh.get(&digest(token)) else {
-        return Err(fail("invalid_grant", "the refresh token is unknown or was revoked: authorize again"));
+        return Err(fail(
+            "invalid_grant",
+            "the refresh token is unknown or was revoked: authorize again",
+        ));
     };
     let (grant_id, current, expires_at) = (record.grant, record.current, record.expires_at);
     let Some(grant) = store.grants.get(&grant_id) else {
-        return Err(fail("invalid_grant", "the refresh token was revoked: authorize again"));
+        return Err(fail(
+            "invalid_grant",
+            "the refresh token was revoked: authorize again",
+        ));
     };
-    let (grant_client, user, grant_scope, flow) = (grant.client, grant.user, grant.scope, grant.flow);
+    let (grant_client, user, grant_scope, flow) =
+        (grant.client, grant.user, grant.scope, grant.flow);
     step.flow = Some(flow);
     if grant_client != client {
-        return Err(fail("invalid_grant", "the refresh token was issued to another client"));
+        return Err(fail(
+            "invalid_grant",
+            "the refresh token was issued to another client",
+        ));
     }
     if expires_at <= now {
-        return Err(fail("invalid_grant", "the refresh token has expired: authorize again"));
+        return Err(fail(
+            "invalid_grant",
+            "the refresh token has expired: authorize again",
+        ));
     }
     if !current {
         // RFC 9700 §4.14.2: a rotated-out token used again means two parties hold it.
         let killed = store.revoke_grant(grant_id);
         return Err(fail(
             "invalid_grant",
-            format!("the refresh token was already used and replaced; the grant and its {killed} live tokens are now revoked"),
+            format!(
+                "the refresh token was already used and replaced; the grant and its {killed} live tokens are now revoked"
+            ),
         ));
     }
     let scope = match requested {

@@ -39,7 +39,10 @@ impl Event {
     /// The line the binary prints.
     pub fn line(&self) -> String {
         let time = self.time.get(11..23).unwrap_or(&self.time);
-        let flow = self.flow.map(|f| format!("flow {f}")).unwrap_or_else(|| "no flow".into());
+        let flow = self
+            .flow
+            .map(|f| format!("flow {f}"))
+            .unwrap_or_else(|| "no flow".into());
         let params = self
             .params
             .iter()
@@ -89,7 +92,8 @@ impl Trace {
     }
 
     pub fn record(&self, now_ms: u64, request: String, status: u16, step: Step) {
-        let time = humantime::format_rfc3339_millis(UNIX_EPOCH + Duration::from_millis(now_ms)).to_string();
+        let time = humantime::format_rfc3339_millis(UNIX_EPOCH + Duration::from_millis(now_ms))
+            .to_string();
         let line;
         {
             let mut guard = self.events.lock().unwrap_or_else(|e| e.into_inner());
