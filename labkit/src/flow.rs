@@ -1,0 +1,205 @@
+//! Arguments, choosing a provider, and the numbered steps a lesson program prints.
+
+use std::cell::Cell;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+use mock_provider::{Config, MockProvider, ResourceOwner};
+
+use crate::{Client, LabError, Secret, listen, port_of};
+
+/// Arguments of lessons 01–02: a listener and nothing else.
+#[derive(Parser, Debug)]
+pub struct PortArgs {
+    /// Port on 127.0.0.1 to listen on (0 picks a free one).
+    #[arg(long, default_value_t = 8000)]
+    pub port: u16,
+}
+
+/// Arguments of every client program (lessons 03 on).
+///
+/// With no endpoint flags, the mock provider at 127.0.0.1:9000 is used if one
+/// answers, else one is started inside the program. The client secret comes
+/// only from the environment (`OAUTH_CLIENT_SECRET`), never from the command line.
+#[derive(Parser, Debug)]
+pub struct Cli {
+    /// Port on 127.0.0.1 for the redirect listener (0 picks a free one).
+    #[arg(long, default_value_t = 8000)]
+    pub port: u16,
+    /// The provider's authorization endpoint.
+    #[arg(long, value_name = "URL", requires_all = ["token_url", "client_id"])]
+    pub authorize_url: Option<String>,
+    /// The provider's token endpoint.
+    #[arg(long, value_name = "URL", requires = "authorize_url")]
+    pub token_url: Option<String>,
+    /// The API's base URL (`/me` and `/posts` are under it).
+    #[arg(long, value_name = "URL")]
+    pub api_url: Option<String>,
+    /// The client id registered with the provider.
+    #[arg(long, value_name = "ID")]
+    pub client_id: Option<String>,
+    /// Scopes to ask for, space-separated.
+    #[arg(long, default_value = "profile posts:read")]
+    pub scope: String,
+    /// Play this mock provider user in the background instead of opening a browser.
+    #[arg(long, value_name = "USER")]
+    pub simulate_user: Option<String>,
+    /// How long to wait for the browser to come back.
+    #[arg(long, default_value = "5m", value_parser = humantime::parse_duration)]
+    pub timeout: Duration,
+    /// Where to save the posts, as JSON Lines (lesson 05 on).
+    #[arg(long, default_value = "posts.jsonl")]
+    pub out: PathBuf,
+}
+
+const LOCAL_MOCK: &str = "http://127.0.0.1:9000";
+/// The built-in confidential client of the mock provider, documented in the book.
+const MOCK_CLIENT: (&str, &str) = ("lab-client", "lab-secret");
+
+/// One run of a client program: the provider, the listener, the deadline, the steps.
+pub struct Flow {
+    pub client: Client,
+    /// The local listener the browser comes back to.
+    pub server: tiny_http::Server,
+    /// `http://127.0.0.1:PORT/callback`, with the port the listener got.
+    pub redirect_uri: String,
+    /// When to stop waiting for the browser.
+    pub deadline: Instant,
+    simulated: Option<ResourceOwner>,
+    steps: usize,
+    done: Cell<usize>,
+    _embedded: Option<MockProvider>,
+}
+
+impl Flow {
+    /// Picks the provider, binds the listener, and prints what it did.
+    pub fn start(cli: &Cli, steps: usize) -> Result<Flow, LabError> {
+        let (client, embedded, is_mock) = choose_provider(cli)?;
+        let simulated = match &cli.simulate_user {
+            None => None,
+            Some(_) if !is_mock => {
+                return Err(LabError(
+                    "--simulate-user plays a mock provider user: leave out --authorize-url to use the mock provider".into(),
+                ));
+            }
+            Some(name) => Some(simulated_user(name)?),
+        };
+        let server = listen(cli.port)?;
+        let redirect_uri = format!("http://127.0.0.1:{}/callback", port_of(&server));
+        println!("Listening on {redirect_uri}");
+        Ok(Flow {
+            client,
+            server,
+            redirect_uri,
+            deadline: Instant::now() + cli.timeout,
+            simulated,
+            steps,
+            done: Cell::new(0),
+            _embedded: embedded,
+        })
+    }
+
+    /// Prints the next numbered step line: `[2/5] Waiting for the browser…`.
+    pub fn step(&self, text: &str) {
+        self.done.set(self.done.get() + 1);
+        println!("[{}/{}] {text}", self.done.get(), self.steps);
+    }
+
+    /// Sends the person to `url`: prints it, then opens the browser — or, with
+    /// `--simulate-user`, has the simulated user approve in the background.
+    /// The listener is already bound, so the browser cannot come back too early.
+    pub fn send_browser(&self, url: &str) {
+        println!("  {url}");
+        match &self.simulated {
+            Some(owner) => {
+                println!(
+                    "  (--simulate-user: {} approves in the background; no browser is opened)",
+                    owner.username
+                );
+                let (owner, url) = (owner.clone(), url.to_string());
+                std::thread::spawn(move || match owner.approve(&url).and_then(|r| r.follow()) {
+                    Ok(_) => {}
+                    Err(e) => eprintln!("  simulated user: {e}"),
+                });
+            }
+            None => match webbrowser::open(url) {
+                Ok(()) => println!(
+                    "  (opened in your browser; if nothing appeared, open the URL above yourself)"
+                ),
+                Err(_) => println!(
+                    "  (could not open a browser here: open the URL above yourself; still waiting)"
+                ),
+            },
+        }
+    }
+}
+
+/// DESIGN D3: explicit endpoints, else the mock provider on 127.0.0.1:9000, else
+/// one started here. Returns the client, the embedded provider if any, and
+/// whether it is a mock provider.
+fn choose_provider(cli: &Cli) -> Result<(Client, Option<MockProvider>, bool), LabError> {
+    let secret = std::env::var("OAUTH_CLIENT_SECRET")
+        .ok()
+        .filter(|s| !s.is_empty())
+        .map(Secret::new);
+    if let (Some(authorize_url), Some(token_url)) = (&cli.authorize_url, &cli.token_url) {
+        let client = Client {
+            authorize_url: authorize_url.clone(),
+            token_url: token_url.clone(),
+            api_url: cli.api_url.clone().unwrap_or_default(),
+            client_id: cli.client_id.clone().unwrap_or_default(),
+            client_secret: secret,
+            scope: cli.scope.clone(),
+        };
+        println!("Using the provider at {}", client.authorize_url);
+        return Ok((client, None, false));
+    }
+    let (base, embedded) = if mock_answers(LOCAL_MOCK) {
+        println!("Using the mock provider at {LOCAL_MOCK}");
+        (LOCAL_MOCK.to_string(), None)
+    } else {
+        let provider = MockProvider::start(Config::default())?;
+        println!(
+            "No provider answers on {LOCAL_MOCK}, so one was started inside this program at {}",
+            provider.base_url()
+        );
+        (provider.base_url().to_string(), Some(provider))
+    };
+    let (id, builtin_secret) = MOCK_CLIENT;
+    let client = Client {
+        authorize_url: format!("{base}/authorize"),
+        token_url: format!("{base}/token"),
+        api_url: cli.api_url.clone().unwrap_or(format!("{base}/api")),
+        client_id: cli.client_id.clone().unwrap_or(id.into()),
+        client_secret: secret.or(Some(Secret::new(builtin_secret))),
+        scope: cli.scope.clone(),
+    };
+    Ok((client, embedded, true))
+}
+
+/// True when a mock provider's metadata answers at `base`.
+fn mock_answers(base: &str) -> bool {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_global(Some(Duration::from_millis(500)))
+        .build()
+        .into();
+    agent
+        .get(&format!("{base}/.well-known/oauth-authorization-server"))
+        .call()
+        .ok()
+        .and_then(|mut r| r.body_mut().read_to_string().ok())
+        .is_some_and(|body| body.contains(&format!("\"issuer\":\"{base}\"")))
+}
+
+fn simulated_user(name: &str) -> Result<ResourceOwner, LabError> {
+    mock_provider::builtin_users()
+        .iter()
+        .find(|u| u.username == name)
+        .map(|u| ResourceOwner::new(&u.username, &u.password))
+        .ok_or_else(|| {
+            LabError(format!(
+                "--simulate-user {name}: no such lab user; use alice or bob"
+            ))
+        })
+}

@@ -1,0 +1,113 @@
+//! # labkit
+//!
+//! What OAuth2 Lab's lesson programs share but students need not read:
+//! command-line arguments, choosing a provider, numbered step lines, the local
+//! listener, pages shown in the browser, and the types in [`types`].
+//! A student's `src/lib.rs` holds only the OAuth logic of their lesson.
+
+pub mod flow;
+pub mod types;
+
+use std::io::Cursor;
+use std::process::ExitCode;
+
+pub use flow::{Cli, Flow, PortArgs};
+pub use types::*;
+
+/// Any error a lesson program stops on: one line saying what happened and what to do.
+#[derive(Debug)]
+pub struct LabError(pub String);
+
+impl<E: std::fmt::Display> From<E> for LabError {
+    fn from(e: E) -> Self {
+        LabError(e.to_string())
+    }
+}
+
+/// Runs a lesson program: errors become one line and exit status 1; an
+/// unfinished step (`todo!`) becomes its message and exit status 2, not a
+/// wall of panic text.
+pub fn run(program: impl FnOnce() -> Result<(), LabError> + std::panic::UnwindSafe) -> ExitCode {
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = panic_message(info.payload());
+        match message.strip_prefix("not yet implemented: ") {
+            Some(todo) => eprintln!("Not written yet: {todo}"),
+            None => default_hook(info),
+        }
+    }));
+    match std::panic::catch_unwind(program) {
+        Ok(Ok(())) => ExitCode::SUCCESS,
+        Ok(Err(LabError(message))) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+        Err(payload) if panic_message(payload.as_ref()).starts_with("not yet implemented") => {
+            ExitCode::from(2)
+        }
+        Err(_) => ExitCode::from(101),
+    }
+}
+
+/// The text of a panic, whether it was raised with a literal or a formatted message.
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        s.to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "a panic without a message".into()
+    }
+}
+
+/// Binds the local listener on 127.0.0.1 (never 0.0.0.0: only this machine may
+/// call it). Port 0 lets the system pick a free port.
+pub fn listen(port: u16) -> Result<tiny_http::Server, LabError> {
+    tiny_http::Server::http(("127.0.0.1", port)).map_err(|e| {
+        let in_use = e
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::AddrInUse);
+        if in_use {
+            LabError(format!(
+                "port {port} is in use: stop the other program or use --port 0"
+            ))
+        } else {
+            LabError(format!("cannot listen on 127.0.0.1:{port}: {e}"))
+        }
+    })
+}
+
+/// The port a listener is bound to.
+pub fn port_of(server: &tiny_http::Server) -> u16 {
+    server.server_addr().to_ip().map(|a| a.port()).unwrap_or(0)
+}
+
+/// A page for the browser: plain HTML that loads nothing from elsewhere, is
+/// not cached, and sends no `Referer` onwards (the URL it answers carries the code).
+pub fn page(status: u16, title: &str, message: &str) -> tiny_http::Response<Cursor<Vec<u8>>> {
+    let html = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title>\
+         <style>body{{font-family:system-ui,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem;color:#1d2330}}\
+         h1{{font-size:1.4rem}}</style></head><body><h1>{title}</h1><p>{message}</p></body></html>",
+        title = escape(title),
+        message = escape(message),
+    );
+    let header =
+        |name: &str, value: &str| tiny_http::Header::from_bytes(name, value).expect("valid header");
+    tiny_http::Response::from_string(html)
+        .with_status_code(status)
+        .with_header(header("Content-Type", "text/html; charset=utf-8"))
+        .with_header(header("Referrer-Policy", "no-referrer"))
+        .with_header(header("Cache-Control", "no-store"))
+        .with_header(header(
+            "Content-Security-Policy",
+            "default-src 'none'; style-src 'unsafe-inline'",
+        ))
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}

@@ -1,0 +1,339 @@
+//! The types the lessons pass around. Students use them; they need not write them.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// A secret value (code, token, client secret): `Debug` and `Display` never show it.
+///
+/// ```
+/// let token = labkit::Secret::new("lab_at_Zx81kQ2b9VbTq");
+/// assert_eq!(format!("{token:?}"), "Secret([redacted], 20 chars)");
+/// assert_eq!(token.to_string(), "lab_at_Zx81…");
+/// assert_eq!(token.expose(), "lab_at_Zx81kQ2b9VbTq");
+/// ```
+#[derive(Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+
+    /// The whole value: for sending it where it belongs, never for printing.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Secret([redacted], {} chars)", self.0.chars().count())
+    }
+}
+
+/// Shows only the start, like the mock provider's trace: `lab_at_Zx81…`.
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&mock_provider::shorten(&self.0))
+    }
+}
+
+/// Where the provider is and who we are to it.
+#[derive(Clone, Debug)]
+pub struct Client {
+    /// The authorization endpoint, e.g. `http://127.0.0.1:9000/authorize`.
+    pub authorize_url: String,
+    /// The token endpoint, e.g. `http://127.0.0.1:9000/token`.
+    pub token_url: String,
+    /// The API's base, e.g. `http://127.0.0.1:9000/api` (then `/me`, `/posts`).
+    pub api_url: String,
+    pub client_id: String,
+    /// `None` for a public client.
+    pub client_secret: Option<Secret>,
+    /// Space-separated scopes to ask for, e.g. `profile posts:read`.
+    pub scope: String,
+}
+
+/// A successful token response (RFC 6749 §5.1).
+#[derive(Clone, Debug, Deserialize)]
+pub struct Tokens {
+    pub access_token: Secret,
+    /// `Bearer` (compared case-insensitively, RFC 6749 §7.1).
+    pub token_type: String,
+    /// Seconds the access token lives, if the provider says.
+    #[serde(default)]
+    pub expires_in: Option<u64>,
+    #[serde(default)]
+    pub refresh_token: Option<Secret>,
+    /// The scope granted, when it differs from the one asked for (or always, for some providers).
+    #[serde(default)]
+    pub scope: Option<String>,
+}
+
+/// An error response from the token endpoint (RFC 6749 §5.2), as JSON.
+#[derive(Clone, Debug, Deserialize)]
+pub struct ErrorBody {
+    pub error: String,
+    #[serde(default)]
+    pub error_description: Option<String>,
+}
+
+/// The `error` codes of RFC 6749 §5.2.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ErrorCode {
+    InvalidRequest,
+    InvalidClient,
+    InvalidGrant,
+    UnauthorizedClient,
+    UnsupportedGrantType,
+    InvalidScope,
+    /// A code the RFC does not define (providers add their own).
+    Other(String),
+}
+
+impl From<&str> for ErrorCode {
+    fn from(code: &str) -> Self {
+        match code {
+            "invalid_request" => ErrorCode::InvalidRequest,
+            "invalid_client" => ErrorCode::InvalidClient,
+            "invalid_grant" => ErrorCode::InvalidGrant,
+            "unauthorized_client" => ErrorCode::UnauthorizedClient,
+            "unsupported_grant_type" => ErrorCode::UnsupportedGrantType,
+            "invalid_scope" => ErrorCode::InvalidScope,
+            other => ErrorCode::Other(other.to_string()),
+        }
+    }
+}
+
+/// Why trading the code for a token failed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TokenError {
+    /// The provider said no, with an RFC 6749 §5.2 error.
+    Rejected {
+        status: u16,
+        code: ErrorCode,
+        description: Option<String>,
+    },
+    /// The provider answered 5xx: its problem, not ours.
+    ServerError { status: u16 },
+    /// The body is not the JSON the RFC promises (an HTML page, a proxy's error…).
+    NotJson { status: u16, body_start: String },
+    /// Any other status (a redirect, a 2xx that is not 200…).
+    UnexpectedStatus { status: u16 },
+    /// A `token_type` we do not know how to use (RFC 6749 §7.1).
+    UnsupportedTokenType(String),
+    /// No answer at all.
+    Network(String),
+}
+
+impl fmt::Display for TokenError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TokenError::Rejected {
+                code, description, ..
+            } => {
+                let detail = description
+                    .as_deref()
+                    .map(|d| format!(" ({d})"))
+                    .unwrap_or_default();
+                match code {
+                    ErrorCode::InvalidGrant => write!(
+                        f,
+                        "the provider refused the code: invalid_grant{detail}; codes work once and expire in a minute, so run the flow again"
+                    ),
+                    ErrorCode::InvalidClient => write!(
+                        f,
+                        "the provider did not accept this client: invalid_client{detail}; check --client-id and OAUTH_CLIENT_SECRET"
+                    ),
+                    ErrorCode::Other(other) => {
+                        write!(f, "the token request was refused: {other}{detail}")
+                    }
+                    known => write!(
+                        f,
+                        "the token request was refused: {}{detail}; check the request against RFC 6749 §4.1.3",
+                        snake(known)
+                    ),
+                }
+            }
+            TokenError::ServerError { status } => {
+                write!(
+                    f,
+                    "the token endpoint failed with HTTP {status}: the provider has a problem; try again later"
+                )
+            }
+            TokenError::NotJson { status, body_start } => write!(
+                f,
+                "the token endpoint answered HTTP {status} with something that is not JSON ({body_start:?}…): is --token-url right?"
+            ),
+            TokenError::UnexpectedStatus { status } => write!(
+                f,
+                "the token endpoint answered HTTP {status}, which a token endpoint never should: is --token-url right?"
+            ),
+            TokenError::UnsupportedTokenType(t) => {
+                write!(
+                    f,
+                    "the provider issued a {t:?} token, and this client only knows Bearer tokens"
+                )
+            }
+            TokenError::Network(e) => write!(
+                f,
+                "could not reach the token endpoint: {e}; is the provider running?"
+            ),
+        }
+    }
+}
+
+fn snake(code: &ErrorCode) -> &str {
+    match code {
+        ErrorCode::InvalidRequest => "invalid_request",
+        ErrorCode::InvalidClient => "invalid_client",
+        ErrorCode::InvalidGrant => "invalid_grant",
+        ErrorCode::UnauthorizedClient => "unauthorized_client",
+        ErrorCode::UnsupportedGrantType => "unsupported_grant_type",
+        ErrorCode::InvalidScope => "invalid_scope",
+        ErrorCode::Other(other) => other,
+    }
+}
+
+impl std::error::Error for TokenError {}
+
+/// Why waiting for the browser to come back did not give us a code.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CallbackError {
+    /// The person pressed Deny (`error=access_denied`).
+    Denied { description: Option<String> },
+    /// The provider sent another error (RFC 6749 §4.1.2.1).
+    Provider {
+        error: String,
+        description: Option<String>,
+    },
+    /// Nobody came back before the deadline.
+    TimedOut,
+    /// The listener itself failed.
+    Listener(String),
+}
+
+impl fmt::Display for CallbackError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CallbackError::Denied { .. } => {
+                write!(
+                    f,
+                    "access was denied in the browser: nothing was collected; run again and press Allow"
+                )
+            }
+            CallbackError::Provider { error, description } => write!(
+                f,
+                "the provider refused the request: {error}{}; check the authorization URL's parameters",
+                description
+                    .as_deref()
+                    .map(|d| format!(" ({d})"))
+                    .unwrap_or_default()
+            ),
+            CallbackError::TimedOut => write!(
+                f,
+                "nobody came back from the browser in time: open the URL printed above, or use a longer --timeout"
+            ),
+            CallbackError::Listener(e) => write!(f, "the local listener failed: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for CallbackError {}
+
+/// The user's profile from `GET /api/me`.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+pub struct Profile {
+    pub id: u64,
+    pub username: String,
+    pub name: String,
+    pub email: String,
+}
+
+/// One private post from `GET /api/posts`.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+pub struct Post {
+    pub id: String,
+    pub created_at: String,
+    pub text: String,
+}
+
+/// One page of `GET /api/posts`: the posts, and the cursor of the next page.
+#[derive(Clone, Debug, Deserialize)]
+pub struct PostsPage {
+    pub posts: Vec<Post>,
+    pub next: Option<String>,
+}
+
+/// Why an API call failed.
+#[derive(Debug)]
+pub enum ApiError {
+    /// 401: the token is missing, expired or revoked (RFC 6750 §3.1).
+    Unauthorized {
+        description: String,
+    },
+    /// 403: the token lacks a scope.
+    Forbidden {
+        description: String,
+    },
+    /// Still 429 after waiting as asked, again and again.
+    RateLimited {
+        attempts: u32,
+    },
+    /// Any other unexpected answer.
+    Status {
+        status: u16,
+        body_start: String,
+    },
+    Network(String),
+    /// Writing the output failed.
+    Output(std::io::Error),
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ApiError::Unauthorized { description } => write!(
+                f,
+                "the API refused the access token ({description}): it expired or was revoked; run the flow again for a new one"
+            ),
+            ApiError::Forbidden { description } => {
+                write!(
+                    f,
+                    "the API says the token lacks a scope ({description}): ask for it with --scope"
+                )
+            }
+            ApiError::RateLimited { attempts } => {
+                write!(
+                    f,
+                    "the API kept answering 429 after {attempts} polite retries: try again later"
+                )
+            }
+            ApiError::Status { status, body_start } => {
+                write!(
+                    f,
+                    "the API answered HTTP {status} ({body_start:?}…): is --api-url right?"
+                )
+            }
+            ApiError::Network(e) => {
+                write!(f, "could not reach the API: {e}; is the provider running?")
+            }
+            ApiError::Output(e) => write!(f, "could not write the posts: {e}; check --out"),
+        }
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+impl From<std::io::Error> for ApiError {
+    fn from(e: std::io::Error) -> Self {
+        ApiError::Output(e)
+    }
+}
+
+/// The first characters of a body, for an error message.
+pub fn body_start(body: &str) -> String {
+    body.chars().take(60).collect::<String>().replace('\n', " ")
+}

@@ -1,0 +1,1 @@
+lab_tests::lesson02_suite!(lesson02);

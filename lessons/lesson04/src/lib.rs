@@ -1,0 +1,46 @@
+//! Lesson 04 — Trade the code for a token.
+//!
+//! The code came through the browser, where anyone looking could see it. It is
+//! worth nothing alone: the program now sends it, with its own credentials,
+//! straight to the token endpoint (RFC 6749 §4.1.3) and gets an access token.
+
+// Until each TODO is written, some imports and arguments are unused: the
+// compiler would warn about each, and the warnings only distract here.
+#![allow(unused_imports, unused_variables, dead_code)]
+
+use std::time::Duration;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use labkit::{Client, ErrorBody, Secret, TokenError, Tokens};
+
+mod earlier;
+pub use earlier::*;
+
+/// Step 1: sends the code to the token endpoint and returns the tokens, or a
+/// [`TokenError`] saying exactly what went wrong (RFC 6749 §4.1.3, §5.1, §5.2).
+pub fn exchange_code(
+    client: &Client,
+    code: &Secret,
+    redirect_uri: &str,
+) -> Result<Tokens, TokenError> {
+    // TODO: 1. A ureq agent that reads error statuses and follows no redirects:
+    //          ureq::Agent::config_builder().http_status_as_error(false).max_redirects(0).build().into()
+    //       2. POST a form to client.token_url: grant_type=authorization_code, code, redirect_uri;
+    //          header Accept: application/json; with a secret, Authorization: basic_auth(…);
+    //          without one, add client_id to the form. Use .send_form(form).
+    //       3. Read the status and the body. 200: parse Tokens with serde_json (Bearer only);
+    //          4xx: parse ErrorBody into TokenError::Rejected; 5xx: ServerError; else UnexpectedStatus.
+    //          A body that does not parse: TokenError::NotJson.
+    todo!("Step 1: trade the code for tokens — see chapter 4 (book/src/lesson04/index.md)")
+}
+
+/// `Basic base64(client_id ":" client_secret)`, each part form-encoded first, as
+/// RFC 6749 §2.3.1 asks (a secret may contain `:`).
+fn basic_auth(client_id: &str, secret: &str) -> String {
+    let encode = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+    format!(
+        "Basic {}",
+        STANDARD.encode(format!("{}:{}", encode(client_id), encode(secret)))
+    )
+}

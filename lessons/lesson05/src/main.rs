@@ -1,0 +1,62 @@
+//! `cargo run -p lesson05 -- --simulate-user alice`: the whole data-collection client.
+use std::fs::File;
+use std::io::{BufWriter, Write};
+
+use clap::Parser;
+use indicatif::{ProgressBar, ProgressStyle};
+use labkit::{Cli, Flow};
+
+fn main() -> std::process::ExitCode {
+    labkit::run(|| {
+        let cli = Cli::parse();
+        let flow = Flow::start(&cli, 6)?;
+        let state = lesson05::new_state();
+        flow.step("Asking for permission: log in and approve at");
+        flow.send_browser(&lesson05::authorization_url(
+            &flow.client,
+            &flow.redirect_uri,
+            &state,
+        ));
+        flow.step(&format!(
+            "Waiting for the browser to come back to {}",
+            flow.redirect_uri
+        ));
+        let code = lesson05::wait_for_callback(&flow.server, &state, flow.deadline)?;
+        flow.step(&format!(
+            "Trading the code ({code}) for tokens at {}",
+            flow.client.token_url
+        ));
+        let tokens = lesson05::exchange_code(&flow.client, &code, &flow.redirect_uri)?;
+        flow.step(&format!(
+            "Got an access token ({}): reading the profile",
+            tokens.access_token
+        ));
+        let token = &tokens.access_token;
+        let profile = lesson05::fetch_profile(&flow.client, token, &lesson05::real_sleep)?;
+        flow.step(&format!(
+            "Collecting the posts of {} ({})",
+            profile.name, profile.username
+        ));
+        // Written to a side file first, so a failed run leaves no half file under the real name.
+        let partial = cli.out.with_extension("jsonl.partial");
+        let mut out = BufWriter::new(
+            File::create(&partial)
+                .map_err(|e| format!("cannot write {}: {e}", partial.display()))?,
+        );
+        let progress = ProgressBar::new_spinner().with_style(
+            ProgressStyle::with_template("      {spinner} {pos} posts").expect("valid template"),
+        );
+        let count = lesson05::collect_posts(
+            &flow.client,
+            token,
+            &mut out,
+            &progress,
+            &lesson05::real_sleep,
+        )?;
+        out.flush()?;
+        progress.finish_and_clear();
+        std::fs::rename(&partial, &cli.out)?;
+        flow.step(&format!("Saved {count} posts to {}", cli.out.display()));
+        Ok(())
+    })
+}

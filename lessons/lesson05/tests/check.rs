@@ -1,0 +1,1 @@
+lab_tests::lesson05_suite!(lesson05);

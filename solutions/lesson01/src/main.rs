@@ -1,0 +1,14 @@
+//! `cargo run -p solution01 [-- --port 8000]`
+use clap::Parser;
+
+fn main() -> std::process::ExitCode {
+    labkit::run(|| {
+        let args = labkit::PortArgs::parse();
+        let server = labkit::listen(args.port)?;
+        let base = format!("http://127.0.0.1:{}/", labkit::port_of(&server));
+        println!("Listening on {base}");
+        println!("Open this in your browser: {base}?name=alice&note=hello+world");
+        solution01::serve_one_request(&server, &mut std::io::stdout())?;
+        Ok(())
+    })
+}

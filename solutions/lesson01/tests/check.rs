@@ -1,0 +1,1 @@
+lab_tests::lesson01_suite!(solution01);

@@ -1,0 +1,126 @@
+//! Lesson 03 — Ask for permission: the reference answer.
+//!
+//! The program sends the person to the provider with an authorization URL
+//! (RFC 6749 §4.1.1); the person logs in there and approves; the provider
+//! sends the browser back to our listener with a code (§4.1.2).
+
+use std::time::Instant;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use labkit::{CallbackError, Client, Secret};
+
+mod earlier;
+pub use earlier::*;
+
+// ANCHOR: new_state
+/// Step 1: a fresh `state` for one authorization request: 256 bits from the
+/// operating system's secure random source, in base64url (43 characters).
+pub fn new_state() -> String {
+    // The state ties the answer to this request (RFC 6749 §10.12): an attacker
+    // who could guess it could feed us their own code. So: unguessable.
+    let mut bytes = [0u8; 32];
+    getrandom::getrandom(&mut bytes).expect("the operating system has no random source");
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+// ANCHOR_END: new_state
+
+// ANCHOR: authorization_url
+/// Step 2: the URL that asks the provider for permission (RFC 6749 §4.1.1).
+pub fn authorization_url(client: &Client, redirect_uri: &str, state: &str) -> String {
+    // Parse, then append: this keeps any query the endpoint already has
+    // (§3.1 says it must be kept) and encodes every value correctly.
+    let mut url =
+        url::Url::parse(&client.authorize_url).expect("the authorization endpoint is a URL");
+    url.query_pairs_mut()
+        .append_pair("response_type", "code")
+        .append_pair("client_id", &client.client_id)
+        .append_pair("redirect_uri", redirect_uri)
+        .append_pair("scope", &client.scope)
+        .append_pair("state", state);
+    url.into()
+}
+// ANCHOR_END: authorization_url
+
+// ANCHOR: wait_for_callback
+/// Step 3: waits on `/callback` for the browser to come back with our `state`,
+/// and returns the code. Other paths get 404, a wrong state gets an error page,
+/// and neither ends the wait; an error from the provider (such as
+/// `access_denied`) ends it; so does the deadline.
+pub fn wait_for_callback(
+    server: &tiny_http::Server,
+    state: &str,
+    deadline: Instant,
+) -> Result<Secret, CallbackError> {
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let request = match server.recv_timeout(left) {
+            Ok(Some(request)) => request,
+            Ok(None) => return Err(CallbackError::TimedOut),
+            Err(e) => return Err(CallbackError::Listener(e.to_string())),
+        };
+        let (path, query) = request.url().split_once('?').unwrap_or((request.url(), ""));
+        if path != "/callback" {
+            // The browser also asks for /favicon.ico; port scanners ask for anything.
+            let _ = request.respond(labkit::page(
+                404,
+                "Not here",
+                "This program only answers on /callback.",
+            ));
+            continue;
+        }
+        let pairs = query_pairs(query);
+        // A parameter counts only if it comes exactly once.
+        let get = |name: &str| {
+            let mut values = pairs
+                .iter()
+                .filter(|(n, _)| n == name)
+                .map(|(_, v)| v.as_str());
+            match (values.next(), values.next()) {
+                (Some(v), None) => Some(v),
+                _ => None,
+            }
+        };
+        // Check the state before anything else: an answer with another state is
+        // not for us (an attacker's, or an old tab's), even if it says "error".
+        if get("state") != Some(state) {
+            let _ = request.respond(labkit::page(
+                400,
+                "Not for this program",
+                "This answer does not match the request this program made (wrong state), so it was ignored.",
+            ));
+            continue;
+        }
+        if let Some(error) = get("error") {
+            let description = get("error_description").map(str::to_string);
+            let _ = request.respond(labkit::page(
+                200,
+                "No permission",
+                "You did not allow access. You can close this tab.",
+            ));
+            return Err(match error {
+                "access_denied" => CallbackError::Denied { description },
+                other => CallbackError::Provider {
+                    error: other.to_string(),
+                    description,
+                },
+            });
+        }
+        let Some(code) = get("code") else {
+            let _ = request.respond(labkit::page(
+                400,
+                "No code",
+                "This answer has no code, so it was ignored.",
+            ));
+            continue;
+        };
+        // The page must not show the code: it would end up in screenshots and history.
+        let _ = request.respond(labkit::page(
+            200,
+            "All set",
+            "The program got your permission. You can close this tab.",
+        ));
+        return Ok(Secret::new(code));
+    }
+}
+// ANCHOR_END: wait_for_callback

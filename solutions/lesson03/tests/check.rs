@@ -1,0 +1,1 @@
+lab_tests::lesson03_suite!(solution03);

@@ -1,0 +1,1 @@
+lab_tests::lesson04_suite!(solution04);

@@ -1,0 +1,163 @@
+//! Lesson 01 — One request: decode a query string; serve exactly one request.
+
+use std::io;
+use std::sync::{Arc, Mutex};
+
+use crate::support::{get, within};
+
+type Pairs = Vec<(String, String)>;
+
+fn pairs(list: &[(&str, &str)]) -> Pairs {
+    list.iter()
+        .map(|(n, v)| (n.to_string(), v.to_string()))
+        .collect()
+}
+
+pub fn decodes_plus_percent_and_utf8(query_pairs: fn(&str) -> Pairs) {
+    let got = query_pairs(
+        "note=hello+world&path=%2Fhome%2Falice&name=%C3%A9l%C3%A8ve&crab=%F0%9F%A6%80&sp=a%20b",
+    );
+    assert_eq!(
+        got,
+        pairs(&[
+            ("note", "hello world"),
+            ("path", "/home/alice"),
+            ("name", "élève"),
+            ("crab", "🦀"),
+            ("sp", "a b")
+        ]),
+        "`+` is a space and `%XX` are UTF-8 bytes: decode both (url::form_urlencoded does)"
+    );
+}
+
+pub fn keeps_order_and_repeated_keys(query_pairs: fn(&str) -> Pairs) {
+    let got = query_pairs("b=2&a=1&b=3");
+    assert_eq!(
+        got,
+        pairs(&[("b", "2"), ("a", "1"), ("b", "3")]),
+        "keep the pairs in the order they came, repeats included (a HashMap loses both)"
+    );
+}
+
+pub fn keeps_empty_values(query_pairs: fn(&str) -> Pairs) {
+    let got = query_pairs("empty=&bare&x=1");
+    assert_eq!(
+        got,
+        pairs(&[("empty", ""), ("bare", ""), ("x", "1")]),
+        "`empty=` and `bare` are pairs with empty values"
+    );
+}
+
+pub fn no_query_means_no_pairs(query_pairs: fn(&str) -> Pairs) {
+    assert_eq!(
+        query_pairs(""),
+        Pairs::new(),
+        "an empty query has no pairs (not one empty pair)"
+    );
+}
+
+pub fn encoded_separators_stay_inside_values(query_pairs: fn(&str) -> Pairs) {
+    let got = query_pairs("q=a%26b%3Dc&next=x");
+    assert_eq!(
+        got,
+        pairs(&[("q", "a&b=c"), ("next", "x")]),
+        "`%26` is an `&` inside a value, not a separator: split first, then decode"
+    );
+}
+
+type Serve = fn(&tiny_http::Server, &mut dyn io::Write) -> io::Result<Pairs>;
+
+/// Serves one request on a fresh listener while `target` is fetched; returns
+/// (what the function returned, what it printed, the HTTP status the browser got).
+fn serve_and_fetch(serve: Serve, target: &str) -> (Pairs, String, u16) {
+    let server = Arc::new(labkit::listen(0).expect("can listen on 127.0.0.1:0"));
+    let port = labkit::port_of(&server);
+    let printed = Arc::new(Mutex::new(Vec::new()));
+    let (server2, printed2) = (server.clone(), printed.clone());
+    let handle = std::thread::spawn(move || {
+        let mut out = Vec::new();
+        let result = serve(&server2, &mut out);
+        *printed2.lock().unwrap() = out;
+        result
+    });
+    // The browser, on its own thread: if the function stops early, this check
+    // reports why at once instead of waiting for the browser to give up.
+    let url = format!("http://127.0.0.1:{port}{target}");
+    let browser = std::thread::spawn(move || get(&url).status);
+    let result = within(
+        10,
+        "serve_one_request did not return after one request",
+        move || handle.join(),
+    );
+    let returned = match result {
+        Ok(r) => r.expect("serve_one_request returned an error"),
+        Err(payload) => std::panic::resume_unwind(payload),
+    };
+    drop(server);
+    let status = browser.join().expect("the browser got an answer");
+    let printed = String::from_utf8(printed.lock().unwrap().clone()).expect("output is UTF-8");
+    (returned, printed, status)
+}
+
+pub fn serves_one_request_prints_its_parameters_and_answers_200(serve: Serve) {
+    let (returned, printed, status) = serve_and_fetch(
+        serve,
+        "/?name=alice&lang=en&lang=fr&empty=&note=hello+world",
+    );
+    assert_eq!(status, 200, "answer the browser with status 200");
+    assert_eq!(
+        returned,
+        pairs(&[
+            ("name", "alice"),
+            ("lang", "en"),
+            ("lang", "fr"),
+            ("empty", ""),
+            ("note", "hello world")
+        ])
+    );
+    insta::assert_snapshot!("lesson01_output", printed);
+    // A value nobody could have typed in advance.
+    let nonce = format!(
+        "{:x}",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    );
+    let (returned, printed, _) = serve_and_fetch(serve, &format!("/callback?nonce={nonce}"));
+    assert_eq!(
+        returned,
+        pairs(&[("nonce", &nonce)]),
+        "return the pairs of the request that came"
+    );
+    assert!(
+        printed.contains(&nonce),
+        "print the pairs of the request that came, got:\n{printed}"
+    );
+}
+
+pub fn says_so_when_there_is_no_query(serve: Serve) {
+    let (returned, printed, status) = serve_and_fetch(serve, "/");
+    assert_eq!(status, 200);
+    assert!(returned.is_empty());
+    assert_eq!(
+        printed, "(no query parameters)\n",
+        "print `(no query parameters)` when there are none"
+    );
+}
+
+#[macro_export]
+macro_rules! lesson01_suite {
+    ($k:ident) => { $crate::lesson01_suite!(tests, $k); };
+    ($mode:ident, $k:ident) => {
+        $crate::suite! { $mode;
+            decodes_plus_percent_and_utf8 => $crate::lesson01::decodes_plus_percent_and_utf8($k::query_pairs);
+            keeps_order_and_repeated_keys => $crate::lesson01::keeps_order_and_repeated_keys($k::query_pairs);
+            keeps_empty_values => $crate::lesson01::keeps_empty_values($k::query_pairs);
+            no_query_means_no_pairs => $crate::lesson01::no_query_means_no_pairs($k::query_pairs);
+            encoded_separators_stay_inside_values => $crate::lesson01::encoded_separators_stay_inside_values($k::query_pairs);
+            serves_one_request_prints_its_parameters_and_answers_200 => $crate::lesson01::serves_one_request_prints_its_parameters_and_answers_200($k::serve_one_request);
+            says_so_when_there_is_no_query => $crate::lesson01::says_so_when_there_is_no_query($k::serve_one_request);
+        }
+    };
+}

@@ -1,0 +1,361 @@
+//! Lesson 03 — Ask for permission: state, the authorization URL, and waiting
+//! for one valid callback (RFC 6749 §4.1.1, §4.1.2, §10.12).
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use labkit::{CallbackError, Client, Secret};
+use mock_provider::MockProvider;
+
+use crate::support::{client_for, get, provider, within};
+
+type NewState = fn() -> String;
+type AuthorizationUrl = fn(&Client, &str, &str) -> String;
+type WaitForCallback = fn(&tiny_http::Server, &str, Instant) -> Result<Secret, CallbackError>;
+
+pub fn state_is_long_random_and_url_safe(new_state: NewState) {
+    let states: Vec<String> = (0..200).map(|_| new_state()).collect();
+    let distinct: HashSet<_> = states.iter().collect();
+    assert_eq!(
+        distinct.len(),
+        states.len(),
+        "every state must be new: an attacker must not guess the next one"
+    );
+    for s in &states {
+        assert!(
+            s.len() >= 22,
+            "state {s:?} is too short: use at least 16 random bytes (128 bits), e.g. 32 bytes in base64url"
+        );
+        assert!(
+            s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'),
+            "state {s:?} should be URL-safe (base64url: A-Z a-z 0-9 - _)"
+        );
+    }
+}
+
+fn example_client() -> Client {
+    Client {
+        authorize_url: "http://127.0.0.1:9000/authorize".into(),
+        token_url: "http://127.0.0.1:9000/token".into(),
+        api_url: "http://127.0.0.1:9000/api".into(),
+        client_id: "lab-client".into(),
+        client_secret: Some(Secret::new("lab-secret")),
+        scope: "profile posts:read".into(),
+    }
+}
+
+/// The query of `url` as pairs, with a check that it starts with `endpoint`.
+fn query_of(url: &str, endpoint: &str) -> Vec<(String, String)> {
+    let parsed = url::Url::parse(url).unwrap_or_else(|e| panic!("{url:?} is not a URL: {e}"));
+    let base = format!("{}{}", parsed.origin().ascii_serialization(), parsed.path());
+    let expected = endpoint.split('?').next().unwrap();
+    assert_eq!(
+        base, expected,
+        "the URL must start with the authorization endpoint"
+    );
+    parsed.query_pairs().into_owned().collect()
+}
+
+pub fn authorization_url_has_every_parameter_once(authorization_url: AuthorizationUrl) {
+    let url = authorization_url(
+        &example_client(),
+        "http://127.0.0.1:8000/callback",
+        "st4te-XYZ",
+    );
+    insta::assert_snapshot!("lesson03_authorization_url", url);
+    let query = query_of(&url, "http://127.0.0.1:9000/authorize");
+    for (name, value) in [
+        ("response_type", "code"),
+        ("client_id", "lab-client"),
+        ("redirect_uri", "http://127.0.0.1:8000/callback"),
+        ("scope", "profile posts:read"),
+        ("state", "st4te-XYZ"),
+    ] {
+        let found: Vec<_> = query
+            .iter()
+            .filter(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+            .collect();
+        assert_eq!(
+            found,
+            [value],
+            "the URL needs {name}={value:?} exactly once (RFC 6749 §4.1.1), got {found:?} in {url}"
+        );
+    }
+}
+
+pub fn authorization_url_encodes_what_it_is_given(authorization_url: AuthorizationUrl) {
+    let mut client = example_client();
+    client.client_id = format!("class app & {}", std::process::id());
+    client.scope = "a+b c=d".into();
+    let url = authorization_url(&client, "http://[::1]:7001/callback?x=1&y=2", "a b&c=d/é");
+    let query = query_of(&url, "http://127.0.0.1:9000/authorize");
+    let get = |name: &str| {
+        query
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+    };
+    assert_eq!(
+        get("client_id"),
+        Some(client.client_id.clone()),
+        "encode each value (use url's query_pairs_mut)"
+    );
+    assert_eq!(get("scope").as_deref(), Some("a+b c=d"));
+    assert_eq!(
+        get("redirect_uri").as_deref(),
+        Some("http://[::1]:7001/callback?x=1&y=2")
+    );
+    assert_eq!(get("state").as_deref(), Some("a b&c=d/é"));
+}
+
+pub fn authorization_url_keeps_the_endpoint_query(authorization_url: AuthorizationUrl) {
+    let mut client = example_client();
+    client.authorize_url = "http://127.0.0.1:9000/authorize?tenant=school".into();
+    let url = authorization_url(&client, "http://127.0.0.1:8000/callback", "s");
+    let query = query_of(&url, &client.authorize_url);
+    assert!(
+        query.iter().any(|(n, v)| n == "tenant" && v == "school"),
+        "keep the endpoint's own query (RFC 6749 §3.1): {url}"
+    );
+    assert_eq!(url.matches('?').count(), 1, "one `?` only: {url}");
+}
+
+/// A flow against a mock provider: listener, state, URL. `person` acts on the
+/// URL in the background (approve, deny, stray requests…); the function's
+/// result comes back.
+fn flow(
+    new_state: NewState,
+    authorization_url: AuthorizationUrl,
+    wait_for_callback: WaitForCallback,
+    client_change: fn(&mut Client),
+    person: impl FnOnce(&MockProvider, String, u16) + Send + 'static,
+) -> (Result<Secret, CallbackError>, Arc<MockProvider>) {
+    let provider = Arc::new(provider());
+    let mut client = client_for(&provider);
+    client_change(&mut client);
+    let server = labkit::listen(0).expect("can listen on 127.0.0.1:0");
+    let port = labkit::port_of(&server);
+    let state = new_state();
+    let url = authorization_url(
+        &client,
+        &format!("http://127.0.0.1:{port}/callback"),
+        &state,
+    );
+    let p = provider.clone();
+    std::thread::spawn(move || person(&p, url, port));
+    let result = within(15, "wait_for_callback did not return", move || {
+        wait_for_callback(&server, &state, Instant::now() + Duration::from_secs(10))
+    });
+    (result, provider)
+}
+
+fn no_change(_: &mut Client) {}
+
+pub fn approval_returns_the_code(
+    new_state: NewState,
+    authorization_url: AuthorizationUrl,
+    wait: WaitForCallback,
+) {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let (result, _) = flow(
+        new_state,
+        authorization_url,
+        wait,
+        no_change,
+        move |p, url, _| {
+            let redirect = p
+                .resource_owner("alice")
+                .approve(&url)
+                .expect("alice approves");
+            let _ = tx.send((redirect.param("code"), redirect.follow()));
+        },
+    );
+    let code = result.unwrap_or_else(|e| {
+        panic!("alice approved, so wait_for_callback should return her code, got: {e}")
+    });
+    let (sent, page) = rx.recv().unwrap();
+    assert_eq!(
+        Some(code.expose()),
+        sent.as_deref(),
+        "return the code the provider sent, as it came"
+    );
+    let (status, page) = page.expect("the browser got the success page");
+    assert_eq!(status, 200, "answer the browser with a page and status 200");
+    assert!(
+        !page.contains(code.expose()),
+        "the success page must not show the code"
+    );
+    assert!(
+        !page.contains("http://") && !page.contains("https://"),
+        "the success page loads nothing from elsewhere"
+    );
+}
+
+pub fn success_page_sends_no_referrer(
+    new_state: NewState,
+    authorization_url: AuthorizationUrl,
+    wait: WaitForCallback,
+) {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let (result, _) = flow(
+        new_state,
+        authorization_url,
+        wait,
+        no_change,
+        move |p, url, _| {
+            let redirect = p
+                .resource_owner("alice")
+                .approve(&url)
+                .expect("alice approves");
+            let _ = tx.send(get(&redirect.location));
+        },
+    );
+    result.expect("alice approved");
+    let answer = rx.recv().unwrap();
+    assert_eq!(
+        answer.header("referrer-policy"),
+        Some("no-referrer"),
+        "the page's URL holds the code: send Referrer-Policy: no-referrer (labkit::page does)"
+    );
+}
+
+pub fn denial_is_access_denied(
+    new_state: NewState,
+    authorization_url: AuthorizationUrl,
+    wait: WaitForCallback,
+) {
+    let (result, _) = flow(
+        new_state,
+        authorization_url,
+        wait,
+        no_change,
+        |p, url, _| {
+            let redirect = p.resource_owner("alice").deny(&url).expect("alice denies");
+            let _ = redirect.follow();
+        },
+    );
+    match result {
+        Err(CallbackError::Denied { .. }) => {}
+        other => panic!("alice pressed Deny: expected Err(CallbackError::Denied), got {other:?}"),
+    }
+}
+
+pub fn provider_errors_end_the_wait(
+    new_state: NewState,
+    authorization_url: AuthorizationUrl,
+    wait: WaitForCallback,
+) {
+    let (result, _) = flow(
+        new_state,
+        authorization_url,
+        wait,
+        |c| c.scope = "profile admin".into(),
+        |p, url, _| {
+            // An unknown scope: the provider redirects back at once with error=invalid_scope.
+            let redirect = p
+                .resource_owner("alice")
+                .approve(&url)
+                .expect("the provider answers");
+            let _ = redirect.follow();
+        },
+    );
+    match result {
+        Err(CallbackError::Provider { error, .. }) => assert_eq!(error, "invalid_scope"),
+        other => panic!(
+            "the provider sent error=invalid_scope: expected Err(CallbackError::Provider), got {other:?}"
+        ),
+    }
+}
+
+pub fn stray_requests_do_not_end_the_wait(
+    new_state: NewState,
+    authorization_url: AuthorizationUrl,
+    wait: WaitForCallback,
+) {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let (result, _) = flow(
+        new_state,
+        authorization_url,
+        wait,
+        no_change,
+        move |p, url, port| {
+            let base = format!("http://127.0.0.1:{port}");
+            let strays = [
+                ("/favicon.ico", "the browser's icon request"),
+                ("/", "a request for another path"),
+                (
+                    "/callback?code=attacker-code&state=wrong",
+                    "a callback with a wrong state",
+                ),
+                (
+                    "/callback?error=access_denied&state=wrong",
+                    "an error with a wrong state",
+                ),
+                ("/callback?code=no-state", "a callback without state"),
+            ];
+            let mut statuses = Vec::new();
+            for (path, what) in strays {
+                statuses.push((what, get(&format!("{base}{path}")).status));
+            }
+            let redirect = p
+                .resource_owner("alice")
+                .approve(&url)
+                .expect("alice approves");
+            let _ = redirect.follow();
+            let _ = tx.send(statuses);
+        },
+    );
+    let code = result.unwrap_or_else(|e| {
+        panic!("stray requests must not end the wait; the real callback came after them, got: {e}")
+    });
+    assert_ne!(
+        code.expose(),
+        "attacker-code",
+        "a code with the wrong state was accepted: check state first"
+    );
+    for (what, status) in rx.recv().unwrap() {
+        assert!(
+            (400..500).contains(&status),
+            "{what} should get a 4xx page (404 for other paths), got {status}"
+        );
+    }
+}
+
+pub fn the_deadline_ends_the_wait(wait: WaitForCallback) {
+    let server = labkit::listen(0).expect("can listen");
+    let started = Instant::now();
+    let result = within(5, "wait_for_callback ignored its deadline", move || {
+        wait(&server, "s", Instant::now() + Duration::from_millis(200))
+    });
+    assert_eq!(
+        result,
+        Err(CallbackError::TimedOut),
+        "nobody came: expected Err(CallbackError::TimedOut)"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "stop waiting at the deadline (use recv_timeout)"
+    );
+}
+
+#[macro_export]
+macro_rules! lesson03_suite {
+    ($k:ident) => { $crate::lesson03_suite!(tests, $k); };
+    ($mode:ident, $k:ident) => {
+        $crate::suite! { $mode;
+            state_is_long_random_and_url_safe => $crate::lesson03::state_is_long_random_and_url_safe($k::new_state);
+            authorization_url_has_every_parameter_once => $crate::lesson03::authorization_url_has_every_parameter_once($k::authorization_url);
+            authorization_url_encodes_what_it_is_given => $crate::lesson03::authorization_url_encodes_what_it_is_given($k::authorization_url);
+            authorization_url_keeps_the_endpoint_query => $crate::lesson03::authorization_url_keeps_the_endpoint_query($k::authorization_url);
+            approval_returns_the_code => $crate::lesson03::approval_returns_the_code($k::new_state, $k::authorization_url, $k::wait_for_callback);
+            success_page_sends_no_referrer => $crate::lesson03::success_page_sends_no_referrer($k::new_state, $k::authorization_url, $k::wait_for_callback);
+            denial_is_access_denied => $crate::lesson03::denial_is_access_denied($k::new_state, $k::authorization_url, $k::wait_for_callback);
+            provider_errors_end_the_wait => $crate::lesson03::provider_errors_end_the_wait($k::new_state, $k::authorization_url, $k::wait_for_callback);
+            stray_requests_do_not_end_the_wait => $crate::lesson03::stray_requests_do_not_end_the_wait($k::new_state, $k::authorization_url, $k::wait_for_callback);
+            the_deadline_ends_the_wait => $crate::lesson03::the_deadline_ends_the_wait($k::wait_for_callback);
+        }
+    };
+}

@@ -1,0 +1,218 @@
+//! Lesson 05 — Collect the data: bearer calls (RFC 6750 §2.1), pagination,
+//! JSON Lines, 429 Retry-After, and a 401 explained.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use indicatif::ProgressBar;
+use labkit::{ApiError, Client, Post, Profile, Secret};
+use mock_provider::{Config, ManualClock, MockProvider};
+
+use crate::support::{approved_code, client_for, provider, within};
+
+type Sleep<'a> = &'a dyn Fn(Duration);
+type FetchProfile = fn(&Client, &Secret, Sleep) -> Result<Profile, ApiError>;
+type CollectPosts =
+    fn(&Client, &Secret, &mut dyn std::io::Write, &ProgressBar, Sleep) -> Result<usize, ApiError>;
+
+const REDIRECT: &str = "http://127.0.0.1:8123/callback";
+
+/// An access token for `user` at `p`, with `scope`, got the way lesson 04 does.
+fn token_for(p: &MockProvider, user: &str, scope: &str) -> Secret {
+    let code = if user == "alice" {
+        approved_code(p, "lab-client", REDIRECT, scope)
+    } else {
+        let url = format!(
+            "{}/authorize?response_type=code&client_id=lab-client&redirect_uri={}&scope={}&state=s",
+            p.base_url(),
+            url::form_urlencoded::byte_serialize(REDIRECT.as_bytes()).collect::<String>(),
+            url::form_urlencoded::byte_serialize(scope.as_bytes()).collect::<String>(),
+        );
+        Secret::new(
+            p.resource_owner(user)
+                .approve(&url)
+                .unwrap()
+                .param("code")
+                .unwrap(),
+        )
+    };
+    let answer = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .new_agent()
+        .post(&format!("{}/token", p.base_url()))
+        .send_form([
+            ("grant_type", "authorization_code"),
+            ("code", code.expose()),
+            ("redirect_uri", REDIRECT),
+            ("client_id", "lab-client"),
+            ("client_secret", "lab-secret"),
+        ])
+        .unwrap()
+        .body_mut()
+        .read_to_string()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_str(&answer).unwrap();
+    Secret::new(
+        json["access_token"]
+            .as_str()
+            .expect("the provider issues a token"),
+    )
+}
+
+fn no_sleep(_: Duration) {
+    panic!("slept, though the API never answered 429");
+}
+
+/// Collects with a watchdog; returns the result and the lines written.
+fn collect(
+    collect_posts: CollectPosts,
+    client: Client,
+    token: Secret,
+    sleep: Arc<dyn Fn(Duration) + Send + Sync>,
+) -> (Result<usize, ApiError>, Vec<String>) {
+    within(
+        20,
+        "collect_posts did not return (does it retry forever?)",
+        move || {
+            let mut out = Vec::new();
+            let result = collect_posts(&client, &token, &mut out, &ProgressBar::hidden(), &*sleep);
+            let text = String::from_utf8(out).expect("the output is UTF-8");
+            (result, text.lines().map(str::to_string).collect())
+        },
+    )
+}
+
+pub fn profile_is_the_users(fetch_profile: FetchProfile) {
+    let p = provider();
+    for user in ["alice", "bob"] {
+        let token = token_for(&p, user, "profile");
+        let profile = fetch_profile(&client_for(&p), &token, &no_sleep).unwrap_or_else(|e| {
+            panic!(
+                "GET {}/api/me with the token should work, got: {e}",
+                p.base_url()
+            )
+        });
+        assert_eq!(
+            profile.username, user,
+            "the profile is the user whose token it is"
+        );
+    }
+}
+
+pub fn collects_every_post_exactly_once(collect_posts: CollectPosts) {
+    let p = provider();
+    for (user, expected) in [("alice", 137), ("bob", 12)] {
+        let token = token_for(&p, user, "posts:read");
+        let (result, lines) = collect(collect_posts, client_for(&p), token, Arc::new(no_sleep));
+        let count = result.unwrap_or_else(|e| panic!("collecting {user}'s posts failed: {e}"));
+        assert_eq!(
+            count, expected,
+            "{user} has {expected} posts: follow `next` until it is null"
+        );
+        assert_eq!(
+            lines.len(),
+            expected,
+            "write one line per post (JSON Lines)"
+        );
+        let mut ids = HashSet::new();
+        for line in &lines {
+            let post: Post = serde_json::from_str(line)
+                .unwrap_or_else(|e| panic!("each line must be one post as JSON ({e}): {line}"));
+            assert!(
+                post.id.starts_with(user),
+                "{user}'s posts only, got {}",
+                post.id
+            );
+            assert!(
+                ids.insert(post.id.clone()),
+                "post {} was written twice",
+                post.id
+            );
+        }
+    }
+}
+
+pub fn obeys_retry_after(collect_posts: CollectPosts) {
+    let clock = ManualClock::new();
+    let p = MockProvider::start(Config {
+        rate_limit: Some(1),
+        ..Config::default().with_clock(clock.clone())
+    })
+    .unwrap();
+    let token = token_for(&p, "alice", "posts:read");
+    let slept = Arc::new(Mutex::new(Vec::new()));
+    let (clock2, slept2) = (clock.clone(), slept.clone());
+    // Sleeping moves the provider's clock instead of the real one.
+    let sleep = Arc::new(move |d: Duration| {
+        slept2.lock().unwrap().push(d);
+        clock2.advance(d);
+    });
+    let (result, lines) = collect(collect_posts, client_for(&p), token, sleep);
+    let count = result.unwrap_or_else(|e| {
+        panic!("with 1 request a second allowed, collecting must still finish: {e}")
+    });
+    assert_eq!((count, lines.len()), (137, 137));
+    let slept = slept.lock().unwrap();
+    assert!(
+        !slept.is_empty(),
+        "the API answered 429: wait before trying again (call sleep)"
+    );
+    assert!(
+        slept.iter().all(|d| *d >= Duration::from_secs(1)),
+        "wait as long as Retry-After says (1 s here), got {slept:?}"
+    );
+    let limited = p.events().iter().filter(|e| e.status == 429).count();
+    assert!(
+        limited <= slept.len(),
+        "try again only after waiting: {limited} answers were 429 for {} waits",
+        slept.len()
+    );
+}
+
+pub fn an_expired_token_is_explained(fetch_profile: FetchProfile, collect_posts: CollectPosts) {
+    let clock = ManualClock::new();
+    let p = MockProvider::start(Config::default().with_clock(clock.clone())).unwrap();
+    let token = token_for(&p, "alice", "profile posts:read");
+    clock.advance(Duration::from_secs(3601));
+    match fetch_profile(&client_for(&p), &token, &no_sleep) {
+        Err(ApiError::Unauthorized { description }) => {
+            assert!(
+                description.contains("expired"),
+                "keep the API's reason, got {description:?}"
+            )
+        }
+        other => panic!("an expired token: expected Err(ApiError::Unauthorized), got {other:?}"),
+    }
+    let (result, _) = collect(collect_posts, client_for(&p), token, Arc::new(no_sleep));
+    assert!(
+        matches!(result, Err(ApiError::Unauthorized { .. })),
+        "collect_posts too: got {result:?}"
+    );
+}
+
+pub fn a_missing_scope_is_forbidden(collect_posts: CollectPosts) {
+    let p = provider();
+    let token = token_for(&p, "alice", "profile");
+    let (result, lines) = collect(collect_posts, client_for(&p), token, Arc::new(no_sleep));
+    assert!(
+        matches!(result, Err(ApiError::Forbidden { .. })),
+        "a token without posts:read gets 403: expected Err(ApiError::Forbidden), got {result:?}"
+    );
+    assert!(lines.is_empty());
+}
+
+#[macro_export]
+macro_rules! lesson05_suite {
+    ($k:ident) => { $crate::lesson05_suite!(tests, $k); };
+    ($mode:ident, $k:ident) => {
+        $crate::suite! { $mode;
+            profile_is_the_users => $crate::lesson05::profile_is_the_users($k::fetch_profile);
+            collects_every_post_exactly_once => $crate::lesson05::collects_every_post_exactly_once($k::collect_posts);
+            obeys_retry_after => $crate::lesson05::obeys_retry_after($k::collect_posts);
+            an_expired_token_is_explained => $crate::lesson05::an_expired_token_is_explained($k::fetch_profile, $k::collect_posts);
+            a_missing_scope_is_forbidden => $crate::lesson05::a_missing_scope_is_forbidden($k::collect_posts);
+        }
+    };
+}

@@ -1,0 +1,127 @@
+//! What the suites share: a mock provider per check, a client for it, plain
+//! HTTP calls, and a watchdog so a check that hangs fails instead.
+
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use labkit::{Client, Secret};
+use mock_provider::{Config, MockProvider};
+
+pub fn provider() -> MockProvider {
+    MockProvider::start(Config::default()).expect("the mock provider starts")
+}
+
+/// The built-in confidential client, for this provider.
+pub fn client_for(provider: &MockProvider) -> Client {
+    Client {
+        authorize_url: format!("{}/authorize", provider.base_url()),
+        token_url: format!("{}/token", provider.base_url()),
+        api_url: format!("{}/api", provider.base_url()),
+        client_id: "lab-client".into(),
+        client_secret: Some(Secret::new("lab-secret")),
+        scope: "profile posts:read".into(),
+    }
+}
+
+/// A plain HTTP answer.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Answer {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .max_redirects(0)
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(10)))
+        .build()
+        .into()
+}
+
+fn read(mut response: ureq::http::Response<ureq::Body>) -> Answer {
+    let status = response.status().as_u16();
+    let headers = response
+        .headers()
+        .iter()
+        .map(|(n, v)| (n.to_string(), v.to_str().unwrap_or("").to_string()))
+        .collect();
+    let body = response.body_mut().read_to_string().unwrap_or_default();
+    Answer {
+        status,
+        headers,
+        body,
+    }
+}
+
+/// GETs `url` as a browser would (no redirects followed).
+pub fn get(url: &str) -> Answer {
+    read(
+        agent()
+            .get(url)
+            .call()
+            .unwrap_or_else(|e| panic!("GET {url} got no answer: {e}")),
+    )
+}
+
+pub fn get_with_token(url: &str, token: &str) -> Answer {
+    read(
+        agent()
+            .get(url)
+            .header("Authorization", &format!("Bearer {token}"))
+            .call()
+            .unwrap_or_else(|e| panic!("GET {url} got no answer: {e}")),
+    )
+}
+
+/// Plays alice at the consent page and returns the code from the redirect,
+/// without delivering it anywhere: for checks that start at the token step.
+pub fn approved_code(
+    provider: &MockProvider,
+    client_id: &str,
+    redirect_uri: &str,
+    scope: &str,
+) -> Secret {
+    let mut query = url::form_urlencoded::Serializer::new(String::new());
+    query
+        .append_pair("response_type", "code")
+        .append_pair("client_id", client_id)
+        .append_pair("redirect_uri", redirect_uri)
+        .append_pair("scope", scope)
+        .append_pair("state", "s");
+    let url = format!("{}/authorize?{}", provider.base_url(), query.finish());
+    let redirect = provider
+        .resource_owner("alice")
+        .approve(&url)
+        .expect("alice can approve at the mock provider");
+    Secret::new(redirect.param("code").expect("the redirect carries a code"))
+}
+
+/// Runs `f` on its own thread and fails with `what` if it has not returned in `seconds`.
+pub fn within<T: Send + 'static>(
+    seconds: u64,
+    what: &str,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> T {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(panic::catch_unwind(AssertUnwindSafe(f)));
+    });
+    match rx.recv_timeout(Duration::from_secs(seconds)) {
+        Ok(Ok(value)) => value,
+        // The same panic, on the check's own thread: a todo!() stays a todo!().
+        Ok(Err(payload)) => panic::resume_unwind(payload),
+        Err(_) => panic!("{what}: still running after {seconds} s"),
+    }
+}

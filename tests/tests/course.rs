@@ -1,0 +1,201 @@
+//! Course checks (like rustlings' `dev check`): every lesson as shipped stops at
+//! a todo!() — not a compile error, not a pass — every solution passes, and
+//! every lesson has its todo!()s and a complete `lessons.toml` entry.
+//!
+//! The suites run in-process: a nested `cargo test` here would wait forever on
+//! the build lock that this `cargo test` holds.
+
+use lab_tests::course::{Lesson, lessons, root};
+use lab_tests::{Check, Outcome, run_check};
+
+/// Every crate's suite, by package name.
+fn suites() -> Vec<(&'static str, &'static [Check])> {
+    vec![
+        ("lesson01", lab_tests::lesson01_suite!(list, lesson01)),
+        ("lesson02", lab_tests::lesson02_suite!(list, lesson02)),
+        ("lesson03", lab_tests::lesson03_suite!(list, lesson03)),
+        ("lesson04", lab_tests::lesson04_suite!(list, lesson04)),
+        ("lesson05", lab_tests::lesson05_suite!(list, lesson05)),
+        ("solution01", lab_tests::lesson01_suite!(list, solution01)),
+        ("solution02", lab_tests::lesson02_suite!(list, solution02)),
+        ("solution03", lab_tests::lesson03_suite!(list, solution03)),
+        ("solution04", lab_tests::lesson04_suite!(list, solution04)),
+        ("solution05", lab_tests::lesson05_suite!(list, solution05)),
+    ]
+}
+
+fn suite(package: &str) -> &'static [Check] {
+    suites()
+        .into_iter()
+        .find(|(p, _)| *p == package)
+        .unwrap_or_else(|| {
+            panic!("{package} has no suite in tests/tests/course.rs: add it to suites()")
+        })
+        .1
+}
+
+fn all_lessons() -> Vec<Lesson> {
+    lessons(&root()).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn lesson_source(lesson: &Lesson) -> String {
+    let path = lesson.dir(&root()).join("src/lib.rs");
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// The messages of the `todo!("…")` calls in a source file.
+fn todo_messages(source: &str) -> Vec<String> {
+    source
+        .split("todo!(\"")
+        .skip(1)
+        .map(|rest| rest[..rest.find("\")").expect("a todo! message ends with \")")].to_string())
+        .collect()
+}
+
+#[test]
+fn every_solution_passes_its_suite() {
+    for lesson in all_lessons() {
+        for check in suite(&lesson.solution) {
+            if let Outcome::Failed(message) = run_check(check) {
+                panic!("{} fails {}: {message}", lesson.solution, check.name);
+            }
+        }
+    }
+}
+
+#[test]
+fn every_lesson_as_shipped_stops_at_a_todo() {
+    for lesson in all_lessons() {
+        if todo_messages(&lesson_source(&lesson)).is_empty() {
+            // A student's finished lesson, on a submitted checkout: `cargo grade` grades it.
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "{} has no todo!(): as shipped, a lesson leaves its skill to the student",
+                lesson.package
+            );
+            eprintln!(
+                "{} has been worked on: its as-shipped check is skipped",
+                lesson.package
+            );
+            continue;
+        }
+        let outcomes: Vec<_> = suite(&lesson.package)
+            .iter()
+            .map(|c| (c.name, run_check(c)))
+            .collect();
+        assert!(
+            outcomes.iter().any(|(_, o)| o.is_todo()),
+            "{} as shipped must fail its suite at a todo!(), got {outcomes:?}",
+            lesson.package
+        );
+        for (name, outcome) in &outcomes {
+            if let Outcome::Failed(message) = outcome {
+                assert!(
+                    outcome.is_todo(),
+                    "{} check {name} fails for another reason than a todo!() (on a student's checkout, use `cargo grade`): {message}",
+                    lesson.package
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn every_todo_names_its_step_and_chapter() {
+    for lesson in all_lessons() {
+        let source = lesson_source(&lesson);
+        let messages = todo_messages(&source);
+        if messages.is_empty() {
+            continue; // worked on; see every_lesson_as_shipped_stops_at_a_todo
+        }
+        for (i, message) in messages.iter().enumerate() {
+            let step = format!("Step {}: ", i + 1);
+            let chapter = format!(
+                "see chapter {} (book/src/{})",
+                lesson.id.trim_start_matches('0'),
+                lesson.chapter
+            );
+            assert!(
+                message.starts_with(&step) && message.ends_with(&chapter),
+                "{}: todo!(\"{message}\") should read \"{step}… — {chapter}\"",
+                lesson.package
+            );
+        }
+        assert!(
+            source.contains("// TODO: "),
+            "{}: each todo!() comes with a `// TODO:` saying what to write",
+            lesson.package
+        );
+    }
+}
+
+#[test]
+fn lessons_toml_is_complete_and_matches_the_crates() {
+    let lessons = all_lessons();
+    assert!(!lessons.is_empty());
+    for (i, lesson) in lessons.iter().enumerate() {
+        let id = format!("{:02}", i + 1);
+        assert_eq!(lesson.id, id, "lessons are numbered in order");
+        assert_eq!(lesson.package, format!("lesson{id}"));
+        assert_eq!(lesson.solution, format!("solution{id}"));
+        assert_eq!(
+            lesson.chapter,
+            format!("lesson{id}/index.md"),
+            "the book mirrors lessons/ one to one"
+        );
+        assert!(!lesson.title.trim().is_empty(), "lesson {id} needs a title");
+        assert!(
+            (5..=60).contains(&lesson.minutes),
+            "lesson {id}: minutes should be 5 to 60"
+        );
+        assert!(
+            lesson.hints.len() >= 2,
+            "lesson {id}: at least two hints, a nudge then a near-answer"
+        );
+        assert!(
+            lesson.hints.iter().all(|h| h.len() > 20),
+            "lesson {id}: a hint must say something"
+        );
+        for dir in [lesson.dir(&root()), lesson.solution_dir(&root())] {
+            let manifest = std::fs::read_to_string(dir.join("Cargo.toml"))
+                .unwrap_or_else(|e| panic!("lesson {id}: {}: {e}", dir.display()));
+            assert!(manifest.contains("name = \"lesson") || manifest.contains("name = \"solution"));
+            let check = std::fs::read_to_string(dir.join("tests/check.rs")).unwrap_or_default();
+            assert_eq!(
+                check.trim().lines().count(),
+                1,
+                "{}: tests/check.rs is one line",
+                dir.display()
+            );
+            assert!(
+                check.contains(&format!("lesson{id}_suite!")),
+                "{}: applies the lesson {id} suite",
+                dir.display()
+            );
+        }
+    }
+    // Every lesson folder has its entry.
+    for entry in std::fs::read_dir(root().join("lessons")).unwrap().flatten() {
+        if entry.path().is_dir() {
+            let name = entry.file_name().to_string_lossy().to_string();
+            assert!(
+                lessons.iter().any(|l| l.package == name),
+                "lessons/{name} has no entry in lessons.toml"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_lesson_and_its_solution_share_the_finished_code_of_earlier_lessons() {
+    for lesson in all_lessons() {
+        let earlier =
+            |dir: std::path::PathBuf| std::fs::read_to_string(dir.join("src/earlier.rs")).ok();
+        assert_eq!(
+            earlier(lesson.dir(&root())),
+            earlier(lesson.solution_dir(&root())),
+            "{}: src/earlier.rs must be the same in the lesson and its solution",
+            lesson.package
+        );
+    }
+}
