@@ -1,0 +1,102 @@
+//! What a person reads when something goes wrong: one line saying what happened
+//! and what to do next (snapshots, so a change is seen and reviewed).
+
+use labkit::{ApiError, CallbackError, ErrorCode, LabError, Secret, TokenError};
+
+#[test]
+fn error_messages_say_what_happened_and_what_to_do() {
+    let messages = [
+        TokenError::Rejected {
+            status: 400,
+            code: ErrorCode::InvalidGrant,
+            description: Some("the code was already used".into()),
+        }
+        .to_string(),
+        TokenError::Rejected {
+            status: 401,
+            code: ErrorCode::InvalidClient,
+            description: None,
+        }
+        .to_string(),
+        TokenError::Rejected {
+            status: 400,
+            code: ErrorCode::InvalidScope,
+            description: None,
+        }
+        .to_string(),
+        TokenError::ServerError { status: 503 }.to_string(),
+        TokenError::NotJson {
+            status: 200,
+            body_start: "<html><body>Sign in".into(),
+        }
+        .to_string(),
+        TokenError::UnexpectedStatus { status: 302 }.to_string(),
+        TokenError::UnsupportedTokenType("mac".into()).to_string(),
+        CallbackError::Denied { description: None }.to_string(),
+        CallbackError::Provider {
+            error: "invalid_scope".into(),
+            description: Some("unknown scope \"admin\"".into()),
+        }
+        .to_string(),
+        CallbackError::TimedOut.to_string(),
+        ApiError::Unauthorized {
+            description: "the access token has expired".into(),
+        }
+        .to_string(),
+        ApiError::Forbidden {
+            description: "this call needs scope posts:read".into(),
+        }
+        .to_string(),
+        ApiError::RateLimited { attempts: 6 }.to_string(),
+        labkit::listen(taken_port())
+            .err()
+            .map(|e: LabError| e.0)
+            .unwrap(),
+    ];
+    for m in &messages {
+        assert_eq!(m.lines().count(), 1, "one line: {m}");
+    }
+    let port_line = messages.last().unwrap().replace(&taken_port_text(), "PORT");
+    let mut all = messages[..messages.len() - 1].join("\n");
+    all.push('\n');
+    all.push_str(&port_line);
+    insta::assert_snapshot!(all);
+}
+
+static TAKEN: std::sync::OnceLock<std::net::TcpListener> = std::sync::OnceLock::new();
+
+fn taken_port() -> u16 {
+    TAKEN
+        .get_or_init(|| std::net::TcpListener::bind("127.0.0.1:0").unwrap())
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn taken_port_text() -> String {
+    taken_port().to_string()
+}
+
+#[test]
+fn secrets_never_print_whole() {
+    let token = Secret::new("lab_at_0123456789abcdefghijklmnopqrstuvwxyzABCDEFG");
+    assert!(!format!("{token:?}").contains("0123456789"));
+    assert!(!token.to_string().contains("0123456789"));
+    let tokens: labkit::Tokens = serde_json::from_str(
+        r#"{"access_token":"lab_at_SECRETSECRETSECRET","token_type":"Bearer","refresh_token":"lab_rt_SECRETSECRETSECRET"}"#,
+    )
+    .unwrap();
+    assert!(
+        !format!("{tokens:?}").contains("SECRETSECRET"),
+        "{tokens:?}"
+    );
+}
+
+#[test]
+fn an_unfinished_step_exits_2_and_an_error_exits_1() {
+    let todo = labkit::run(|| todo!("Step 1: something — see chapter 1"));
+    assert_eq!(todo, std::process::ExitCode::from(2));
+    let error = labkit::run(|| Err(LabError("port 8000 is in use".into())));
+    assert_eq!(error, std::process::ExitCode::FAILURE);
+    assert_eq!(labkit::run(|| Ok(())), std::process::ExitCode::SUCCESS);
+}
