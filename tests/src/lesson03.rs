@@ -324,6 +324,26 @@ pub fn stray_requests_do_not_end_the_wait(
     }
 }
 
+pub fn junk_and_port_scans_do_not_end_the_wait(new_state: NewState, authorization_url: AuthorizationUrl, wait: WaitForCallback) {
+    use std::io::Write;
+    let (result, _) = flow(new_state, authorization_url, wait, no_change, |p, url, port| {
+        let addr = format!("127.0.0.1:{port}");
+        // A port scan: connect, then hang up.
+        for _ in 0..5 {
+            drop(std::net::TcpStream::connect(&addr));
+        }
+        // Junk, a half-sent request, a TLS hello to a plain-HTTP port.
+        for junk in [&b"\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03"[..], b"GET /callback?code=x", b"NOT HTTP AT ALL\r\n\r\n"] {
+            if let Ok(mut s) = std::net::TcpStream::connect(&addr) {
+                let _ = s.write_all(junk);
+            }
+        }
+        let redirect = p.resource_owner("alice").approve(&url).expect("alice approves");
+        let _ = redirect.follow();
+    });
+    result.unwrap_or_else(|e| panic!("junk on the listener must not end the wait; the real callback came after it, got: {e}"));
+}
+
 pub fn the_deadline_ends_the_wait(wait: WaitForCallback) {
     let server = labkit::listen(0).expect("can listen");
     let started = Instant::now();
@@ -355,6 +375,7 @@ macro_rules! lesson03_suite {
             denial_is_access_denied => $crate::lesson03::denial_is_access_denied($k::new_state, $k::authorization_url, $k::wait_for_callback);
             provider_errors_end_the_wait => $crate::lesson03::provider_errors_end_the_wait($k::new_state, $k::authorization_url, $k::wait_for_callback);
             stray_requests_do_not_end_the_wait => $crate::lesson03::stray_requests_do_not_end_the_wait($k::new_state, $k::authorization_url, $k::wait_for_callback);
+            junk_and_port_scans_do_not_end_the_wait => $crate::lesson03::junk_and_port_scans_do_not_end_the_wait($k::new_state, $k::authorization_url, $k::wait_for_callback);
             the_deadline_ends_the_wait => $crate::lesson03::the_deadline_ends_the_wait($k::wait_for_callback);
         }
     };
