@@ -48,6 +48,28 @@ pub fn keeps_empty_values(query_pairs: fn(&str) -> Pairs) {
     );
 }
 
+/// Any pairs a browser could encode come back as they were (a property test).
+pub fn round_trips_any_pairs(query_pairs: fn(&str) -> Pairs) {
+    use proptest::prelude::*;
+    let config = proptest::test_runner::Config {
+        cases: 200,
+        failure_persistence: None,
+        ..Default::default()
+    };
+    let mut runner = proptest::test_runner::TestRunner::new(config);
+    let any_pairs = proptest::collection::vec((".{0,8}", ".{0,8}"), 0..6);
+    let result = runner.run(&any_pairs, |pairs| {
+        let query = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(&pairs)
+            .finish();
+        prop_assert_eq!(query_pairs(&query), pairs, "query {:?}", query);
+        Ok(())
+    });
+    if let Err(e) = result {
+        panic!("decoding an encoded query must give back its pairs: {e}");
+    }
+}
+
 pub fn no_query_means_no_pairs(query_pairs: fn(&str) -> Pairs) {
     assert_eq!(
         query_pairs(""),
@@ -155,6 +177,7 @@ macro_rules! lesson01_suite {
             keeps_order_and_repeated_keys => $crate::lesson01::keeps_order_and_repeated_keys($k::query_pairs);
             keeps_empty_values => $crate::lesson01::keeps_empty_values($k::query_pairs);
             no_query_means_no_pairs => $crate::lesson01::no_query_means_no_pairs($k::query_pairs);
+            round_trips_any_pairs => $crate::lesson01::round_trips_any_pairs($k::query_pairs);
             encoded_separators_stay_inside_values => $crate::lesson01::encoded_separators_stay_inside_values($k::query_pairs);
             serves_one_request_prints_its_parameters_and_answers_200 => $crate::lesson01::serves_one_request_prints_its_parameters_and_answers_200($k::serve_one_request);
             says_so_when_there_is_no_query => $crate::lesson01::says_so_when_there_is_no_query($k::serve_one_request);
