@@ -84,11 +84,26 @@ pub fn port_of(server: &tiny_http::Server) -> u16 {
 
 /// A page for the browser: plain HTML that loads nothing from elsewhere, is
 /// not cached, and sends no `Referer` onwards (the URL it answers carries the code).
+/// A 2xx page is marked as good news, anything else as a warning.
 pub fn page(status: u16, title: &str, message: &str) -> tiny_http::Response<Cursor<Vec<u8>>> {
+    let (mark, colour) = if (200..300).contains(&status) {
+        ("✓", "#1a7f37")
+    } else {
+        ("!", "#b54708")
+    };
     let html = format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title>\
-         <style>body{{font-family:system-ui,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem;color:#1d2330}}\
-         h1{{font-size:1.4rem}}</style></head><body><h1>{title}</h1><p>{message}</p></body></html>",
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <link rel=\"icon\" href=\"data:,\"><title>{title}</title><style>\
+         body{{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;background:#f3f4f8;color:#1d2330;margin:0}}\
+         header{{background:#1d2330;color:#dfe3ec;font-size:.9rem;padding:.55rem 1rem;text-align:center}}\
+         main{{max-width:30rem;margin:2.5rem auto;background:#fff;border-radius:12px;box-shadow:0 2px 14px #0002;padding:1.8rem 2rem;text-align:center}}\
+         .mark{{display:inline-block;width:3rem;height:3rem;line-height:3rem;border-radius:50%;color:#fff;font-size:1.6rem;font-weight:700;background:{colour}}}\
+         h1{{font-size:1.4rem;margin:1rem 0 .6rem}}p{{line-height:1.5;margin:.4rem 0}}\
+         .note{{color:#5a6478;font-size:.9rem;margin-top:1.2rem}}</style></head>\
+         <body><header><strong>OAuth2 Lab</strong> · the program's local listener on this computer</header>\
+         <main><div class=\"mark\">{mark}</div><h1>{title}</h1><p>{message}</p>\
+         <p class=\"note\">This page came from the program on your computer, not from the provider.</p></main></body></html>",
         title = escape(title),
         message = escape(message),
     );
@@ -101,7 +116,7 @@ pub fn page(status: u16, title: &str, message: &str) -> tiny_http::Response<Curs
         .with_header(header("Cache-Control", "no-store"))
         .with_header(header(
             "Content-Security-Policy",
-            "default-src 'none'; style-src 'unsafe-inline'",
+            "default-src 'none'; style-src 'unsafe-inline'; img-src data:",
         ))
 }
 

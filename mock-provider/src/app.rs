@@ -11,7 +11,7 @@ use crate::http::{Handler, Request, Response};
 use crate::params::Params;
 use crate::store::Store;
 use crate::trace::{Step, Trace};
-use crate::{authorize, metadata, pages, resource, revoke, token};
+use crate::{authorize, lab, metadata, pages, resource, revoke, token};
 
 pub(crate) struct App {
     pub config: Config,
@@ -63,6 +63,7 @@ fn allowed(path: &str) -> Option<&'static str> {
         | "/.well-known/oauth-authorization-server"
         | "/api/me"
         | "/api/posts"
+        | "/_lab"
         | "/_lab/events" => "GET, HEAD",
         "/authorize" => "GET, HEAD, POST",
         "/token" | "/revoke" => "POST",
@@ -88,6 +89,7 @@ impl Handler for App {
             ("POST", "/revoke") => revoke::endpoint(self, req, &mut step),
             ("GET", "/api/me") => resource::me(self, req, &mut step),
             ("GET", "/api/posts") => resource::posts(self, req, &mut step),
+            ("GET", "/_lab") => lab::page(self),
             ("GET", "/_lab/events") => lab_events(self, req),
             (_, path) => match allowed(path) {
                 Some(allow) => json_error(

@@ -89,7 +89,13 @@ struct Checked {
 
 /// `redirect_uri` plus `extra` parameters, keeping the registered URI's own query
 /// (RFC 6749 §3.1.2); `iss` is added to every answer (RFC 9207 §2).
-fn redirect_to(app: &App, redirect_uri: &str, extra: &[(&str, &str)], status: u16) -> Response {
+fn redirect_to(
+    app: &App,
+    redirect_uri: &str,
+    extra: &[(&str, &str)],
+    status: u16,
+    step: &mut Step,
+) -> Response {
     let mut url = Url::parse(redirect_uri).expect("registered redirect URIs are absolute URLs");
     {
         let mut query = url.query_pairs_mut();
@@ -98,6 +104,16 @@ fn redirect_to(app: &App, redirect_uri: &str, extra: &[(&str, &str)], status: u1
         }
         query.append_pair("iss", &app.issuer);
     }
+    // The inspector shows this leg (browser → client) although the provider never sees it.
+    let shown = extra
+        .iter()
+        .map(|(name, value)| match *name {
+            "code" | "state" => (name.to_string(), shorten(value)),
+            _ => (name.to_string(), value.to_string()),
+        })
+        .chain([("iss".to_string(), app.issuer.clone())])
+        .collect();
+    step.redirect(redirect_uri, shown);
     Response::new(
         status,
         "text/plain; charset=utf-8",
@@ -126,7 +142,7 @@ fn redirect_error(
         "{}: {}; redirecting to {}",
         refusal.error, refusal.description, checked.redirect_uri
     );
-    redirect_to(app, &checked.redirect_uri, &extra, status)
+    redirect_to(app, &checked.redirect_uri, &extra, status, step)
 }
 
 fn error_page(status: u16, problem: String, step: &mut Step) -> Response {
@@ -365,6 +381,7 @@ fn approve(
     };
     let expires_at = app.now() + app.config.code_ttl.as_millis() as u64;
     let code = app.store().issue_code(details, expires_at);
+    step.user = Some(app.config.users[user].username.clone());
     step.outcome = format!(
         "{} approved {}; code {} issued, redirecting to {}",
         app.config.users[user].username,
@@ -376,7 +393,7 @@ fn approve(
     if let Some(state) = &checked.state {
         extra.push(("state", state.as_str()));
     }
-    redirect_to(app, &checked.redirect_uri, &extra, status)
+    redirect_to(app, &checked.redirect_uri, &extra, status, step)
 }
 
 /// `POST /authorize`: the consent page's form (`request_id`, `username`,
@@ -409,6 +426,14 @@ pub fn post(app: &App, req: &Request, step: &mut Step) -> Response {
         );
     };
     step.flow = Some(pending.flow);
+    // The form does not name the client; the inspector shows whom the consent was for.
+    step.params.insert(
+        0,
+        (
+            "client_id".into(),
+            app.config.clients[pending.client].id.clone(),
+        ),
+    );
     let request_id = get("request_id").unwrap_or_default().to_string();
     let checked = Checked {
         client: pending.client,

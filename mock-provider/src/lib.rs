@@ -32,6 +32,7 @@ mod clock;
 mod config;
 mod data;
 pub mod http;
+mod lab;
 mod metadata;
 mod owner;
 mod pages;

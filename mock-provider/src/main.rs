@@ -89,7 +89,8 @@ fn print_banner(provider: &MockProvider) {
     println!("  metadata   {base}/.well-known/oauth-authorization-server");
     println!("  authorize  {base}/authorize      token  {base}/token      revoke  {base}/revoke");
     println!("  API        {base}/api/me  {base}/api/posts");
-    println!("  trace      {base}/_lab/events");
+    println!("  inspector  {base}/_lab  (open it in a browser: every flow, step by step, live)");
+    println!("  events     {base}/_lab/events  (the same steps as JSON)");
     println!("Clients (redirect URIs: any port on the loopback ones):");
     for c in &config.clients {
         let builtin = mock_provider::builtin_clients()

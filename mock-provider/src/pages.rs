@@ -2,8 +2,9 @@
 //!
 //! Page contract (DESIGN D5; tests and real browsers rely on it): inputs `#username`
 //! and `#password`, buttons `button[name=decision][value=approve]` and `[value=deny]`,
-//! the client's name, the scopes in plain words and the lab users' passwords.
-//! No script runs and nothing loads from elsewhere.
+//! the client's name, the scopes in plain words, the lab users' passwords, a hidden
+//! `request_id`, and `role="alert"` on error messages (read by the simulated
+//! resource owner). No script runs and nothing loads from elsewhere.
 
 use crate::config::{Client, Scopes, User};
 use crate::http::Response;
@@ -25,35 +26,57 @@ pub fn escape(text: &str) -> String {
 }
 
 const STYLE: &str = "
-body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;background:#f3f4f8;color:#1d2330;margin:0}
-main{max-width:30rem;margin:2.5rem auto;background:#fff;border-radius:12px;box-shadow:0 2px 14px #0002;padding:1.6rem 2rem}
-header{font-size:.85rem;color:#5a6478;letter-spacing:.03em;text-transform:uppercase;margin-bottom:.4rem}
-h1{font-size:1.35rem;margin:.2rem 0 1rem}
-ul.scopes{padding-left:1.2rem}ul.scopes li{margin:.3rem 0}
-code{background:#eef0f5;border-radius:4px;padding:0 .25rem;font-size:.9em;word-break:break-all}
+*{box-sizing:border-box}
+body{font:16px/1.5 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;background:#eef1f6;color:#1c2331;margin:0}
+.bar{background:#1c2331;color:#c9d1e0;font-size:.85rem;padding:.55rem 1rem;text-align:center}
+.bar b{color:#fff}
+main{max-width:34rem;margin:1.8rem auto 2.5rem;background:#fff;border-radius:14px;box-shadow:0 2px 16px #1c23311f;padding:1.7rem 2rem 1.5rem}
+h1{font-size:1.4rem;line-height:1.3;margin:0 0 .35rem}
+h2{font-size:1rem;margin:1.4rem 0 .5rem}
+.app{display:flex;gap:.9rem;align-items:center;margin-bottom:1rem}
+.avatar{flex:none;width:3rem;height:3rem;border-radius:12px;background:#2456d3;color:#fff;font-weight:700;font-size:1.15rem;display:flex;align-items:center;justify-content:center}
+.sub{color:#5b6577;font-size:.92rem;margin:0}
+code{font-family:ui-monospace,Menlo,Consolas,'DejaVu Sans Mono',monospace;background:#eef1f6;border-radius:4px;padding:0 .3rem;font-size:.86em;overflow-wrap:anywhere}
+ul.scopes{list-style:none;padding:0;margin:0;border:1px solid #dde1ea;border-radius:10px}
+ul.scopes li{display:flex;justify-content:space-between;gap:1rem;align-items:baseline;padding:.6rem .9rem;border-top:1px solid #eef0f4}
+ul.scopes li:first-child{border-top:0}
+ul.scopes li::before{content:'✓';color:#17803d;font-weight:700;margin-right:.6rem}
+ul.scopes li span{flex:1}
 label{display:block;font-weight:600;margin:.8rem 0 .25rem}
-input{width:100%;box-sizing:border-box;padding:.55rem;border:1px solid #b8bfcc;border-radius:6px;font-size:1rem}
-.buttons{display:flex;gap:.8rem;margin-top:1.2rem}
-button{flex:1;padding:.65rem;border-radius:6px;font-size:1rem;cursor:pointer;border:1px solid #b8bfcc;background:#fff}
-button[value=approve]{background:#2456d3;border-color:#2456d3;color:#fff;font-weight:600}
-.note{font-size:.85rem;color:#5a6478;margin-top:1.2rem}
-.error{background:#fdecec;border:1px solid #e6a5a5;border-radius:6px;padding:.6rem .8rem;color:#8a1c1c}
-table{border-collapse:collapse;font-size:.85rem}td{padding:.15rem .6rem .15rem 0}
+input{width:100%;padding:.6rem .7rem;border:1px solid #b8bfcc;border-radius:8px;font-size:1rem}
+input:focus{outline:3px solid #2456d344;border-color:#2456d3}
+.buttons{display:flex;gap:.8rem;margin-top:1.3rem}
+button{flex:1;padding:.7rem;border-radius:8px;font-size:1rem;cursor:pointer;border:1px solid #b8bfcc;background:#fff;color:#1c2331}
+button[value=approve]{flex:1.6;background:#2456d3;border-color:#2456d3;color:#fff;font-weight:600}
+button:hover{filter:brightness(.95)}
+ol.next{margin:0;padding-left:1.3rem;color:#3a4356;font-size:.93rem}
+ol.next li{margin:.35rem 0}
+.error{background:#fdeceb;border:1px solid #f0b4ae;border-radius:8px;padding:.65rem .85rem;color:#8a1c1c;margin:1rem 0 0}
+.note{font-size:.88rem;color:#5b6577;margin:1rem 0 0}
+table{border-collapse:collapse;font-size:.9rem;width:100%}
+th{text-align:left;font-weight:600;color:#5b6577;font-size:.8rem;padding:.2rem .6rem .2rem 0}
+td{padding:.3rem .6rem .3rem 0;border-top:1px solid #eef0f4}
+footer{text-align:center;font-size:.85rem;color:#5b6577;margin:-1.5rem 0 2rem}
+a{color:#2456d3}
 ";
 
 fn page(status: u16, title: &str, body: &str) -> Response {
     let html = format!(
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <link rel=\"icon\" href=\"data:,\">\
          <title>{title} · OAuth2 Lab</title><style>{STYLE}</style></head>\
-         <body><main><header>OAuth2 Lab · mock authorization server</header>{body}</main></body></html>\n",
+         <body><div class=\"bar\"><b>OAuth2 Lab</b> · mock authorization server · a practice provider, \
+         not a real account</div><main>{body}</main>\
+         <footer>Every step of every flow: <a href=\"/_lab\">the inspector</a></footer></body></html>\n",
         title = escape(title),
     );
     Response::new(status, "text/html; charset=utf-8", html)
-        // No scripts, nothing from elsewhere, never inside a frame (clickjacking).
+        // No scripts, nothing from elsewhere, never inside a frame (clickjacking);
+        // `data:` images only for the empty icon, which saves a /favicon.ico request.
         .with_header(
             "Content-Security-Policy",
-            "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'",
+            "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'; base-uri 'none'",
         )
         .with_header("X-Frame-Options", "DENY")
         .with_header("Referrer-Policy", "no-referrer")
@@ -72,20 +95,38 @@ pub struct Consent<'a> {
     pub username: &'a str,
 }
 
+/// Up to two letters standing for the application, like an app icon.
+fn initials(name: &str) -> String {
+    name.split_whitespace()
+        .filter_map(|w| w.chars().find(|c| c.is_alphanumeric()))
+        .take(2)
+        .flat_map(char::to_uppercase)
+        .collect()
+}
+
+/// Who is asking, for what (the scopes in plain words), as whom, and what
+/// happens next; then the login form and the lab users.
 pub fn consent(c: &Consent) -> Response {
     let scopes: String = c
         .scope
         .descriptions()
-        .map(|(name, words)| format!("<li>{} <code>{}</code></li>", escape(words), escape(name)))
+        .map(|(name, words)| {
+            format!(
+                "<li><span>{}</span><code>{}</code></li>",
+                escape(words),
+                escape(name)
+            )
+        })
         .collect();
     let users: String = c
         .users
         .iter()
         .map(|u| {
             format!(
-                "<tr><td><code>{}</code></td><td>password <code>{}</code></td></tr>",
+                "<tr><td><code>{}</code></td><td><code>{}</code></td><td>{}</td></tr>",
                 escape(&u.username),
-                escape(&u.password)
+                escape(&u.password),
+                escape(&u.name)
             )
         })
         .collect();
@@ -93,10 +134,27 @@ pub fn consent(c: &Consent) -> Response {
         .error
         .map(|e| format!("<p class=\"error\" role=\"alert\">{}</p>", escape(e)))
         .unwrap_or_default();
+    let kind = if c.client.is_public() {
+        "a public application (it proves itself with PKCE)"
+    } else {
+        "a confidential application (it has a client secret)"
+    };
+    let as_whom = if c.username.is_empty() {
+        "Log in as the person whose data it wants. Use one of the lab users below.".to_string()
+    } else {
+        format!(
+            "Log in as <strong>{}</strong>, or as another lab user.",
+            escape(c.username)
+        )
+    };
     let body = format!(
-        "<h1><strong>{name}</strong> wants to access your account</h1>\
-         <p>If you allow it, <strong>{name}</strong> (<code>{id}</code>) will be able to:</p>\
-         <ul class=\"scopes\">{scopes}</ul>{error}\
+        "<div class=\"app\"><div class=\"avatar\" aria-hidden=\"true\">{initials}</div><div>\
+         <h1><strong>{name}</strong> wants to access your account</h1>\
+         <p class=\"sub\"><code>{id}</code> · {kind}</p></div></div>\
+         <h2>If you allow it, {name} can:</h2>\
+         <ul class=\"scopes\">{scopes}</ul>\
+         <h2>Who are you?</h2>\
+         <p class=\"sub\">{as_whom}</p>{error}\
          <form method=\"post\" action=\"/authorize\">\
          <input type=\"hidden\" name=\"request_id\" value=\"{request_id}\">\
          <label for=\"username\">Username</label>\
@@ -107,9 +165,19 @@ pub fn consent(c: &Consent) -> Response {
          <button type=\"submit\" name=\"decision\" value=\"deny\">Deny</button>\
          <button type=\"submit\" name=\"decision\" value=\"approve\">Log in and allow</button>\
          </div></form>\
-         <p class=\"note\">Your password stays here: {name} never sees it. Whichever you choose, \
-         your browser goes back to <code>{redirect}</code>.</p>\
-         <p class=\"note\">Lab users (this is a practice server):</p><table>{users}</table>",
+         <h2>What happens next</h2>\
+         <ol class=\"next\">\
+         <li><b>Allow</b>: your browser goes back to the application at <code>{redirect}</code> \
+         with a one-time code. The application trades the code for an access token and reads \
+         only what is listed above.</li>\
+         <li><b>Deny</b>: your browser goes back there with <code>error=access_denied</code>, \
+         and the application gets nothing.</li>\
+         <li>Either way, your password stays here with the provider: the application never \
+         sees it. Check the address bar: this page belongs to the provider, not to the \
+         application.</li></ol>\
+         <h2>Lab users</h2>\
+         <table><tr><th>username</th><th>password</th><th>name</th></tr>{users}</table>",
+        initials = escape(&initials(&c.client.name)),
         name = escape(&c.client.name),
         id = escape(&c.client.id),
         request_id = escape(c.request_id),
@@ -122,8 +190,15 @@ pub fn consent(c: &Consent) -> Response {
 /// An error that must not be sent back to the client (RFC 6749 §4.1.2.1): the
 /// person sees what went wrong, and the browser stays here.
 pub fn error(status: u16, problem: &str, next: &str) -> Response {
+    // The alert holds the problem as plain text: the simulated resource owner
+    // (owner.rs) reads it up to the next tag.
     let body = format!(
-        "<h1>This request cannot go on</h1><p class=\"error\" role=\"alert\">{}</p><p>{}</p>",
+        "<h1>This request cannot go on</h1>\
+         <p class=\"error\" role=\"alert\">{}</p>\
+         <h2>What happens now</h2><p>{}</p>\
+         <p class=\"note\">The browser stays on this page: an answer is sent back to an \
+         application only once its client_id and redirect_uri are known to be good \
+         (RFC 6749 §4.1.2.1).</p>",
         escape(problem),
         escape(next)
     );
@@ -159,7 +234,8 @@ pub fn index(issuer: &str, clients: &[Client], users: &[User]) -> Response {
     let body = format!(
         "<h1>Mock provider at <code>{issuer}</code></h1>\
          <p>Metadata: <a href=\"/.well-known/oauth-authorization-server\">/.well-known/oauth-authorization-server</a>. \
-         Protocol steps so far: <a href=\"/_lab/events\">/_lab/events</a>.</p>\
+         Every flow, step by step: <a href=\"/_lab\">the inspector</a> \
+         (as JSON: <a href=\"/_lab/events\">/_lab/events</a>).</p>\
          <p>Clients</p><table>{clients}</table><p>Users</p><table>{users}</table>",
         issuer = escape(issuer)
     );

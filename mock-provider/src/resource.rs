@@ -121,6 +121,7 @@ fn authorize(
     let (user, flow, client) = (grant.user, grant.flow, grant.client);
     step.flow = Some(flow);
     step.actor = app.config.clients[client].id.clone();
+    step.user = Some(app.config.users[user].username.clone());
     let access = store.access.get_mut(&key).expect("looked up above");
     if access.revoked {
         return Err(challenge(
@@ -218,6 +219,12 @@ pub fn posts(app: &App, req: &Request, step: &mut Step) -> Response {
         (Ok(limit), Ok(cursor)) => (limit, cursor),
         (Err(e), _) | (_, Err(e)) => return json_error(400, "invalid_request", &e.to_string()),
     };
+    // What the client asked for, then (below) the cursor of the page after this one.
+    for (name, value) in [("limit", limit), ("cursor", cursor)] {
+        if let Some(value) = value {
+            step.param(name, value);
+        }
+    }
     let limit = match limit.map(str::parse::<usize>) {
         None => DEFAULT_LIMIT,
         Some(Ok(n)) if (1..=MAX_LIMIT).contains(&n) => n,
@@ -246,7 +253,7 @@ pub fn posts(app: &App, req: &Request, step: &mut Step) -> Response {
     let page: Vec<_> = (start..end).map(|i| data::post(user, i)).collect();
     let next = (end < user.posts).then(|| encode_cursor(&user.username, end));
     if let Some(c) = &next {
-        step.param("cursor", c.as_str());
+        step.param("next", c.as_str());
     }
     step.outcome = format!(
         "{} posts of {} ({}–{} of {})",

@@ -49,6 +49,7 @@ fn revoke(app: &App, req: &Request, step: &mut Step) -> Result<(), crate::token:
         return Ok(());
     };
     step.flow = Some(grant.flow);
+    step.user = Some(app.config.users[grant.user].username.clone());
     // §2.1: the token must have been issued to the client asking.
     if grant.client != client {
         return Err(fail(

@@ -388,6 +388,7 @@ fn refresh(
 
 /// RFC 6749 §5.1 (behaviour 6).
 fn success(app: &App, issued: &Issued, scope: Scopes, user: usize, step: &mut Step) -> Response {
+    step.user = Some(app.config.users[user].username.clone());
     step.outcome = format!(
         "tokens for {}: access {} ({} s), refresh {}, scope {scope}",
         app.config.users[user].username,

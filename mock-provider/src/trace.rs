@@ -33,6 +33,17 @@ pub struct Event {
     pub status: u16,
     /// What happened, in words.
     pub outcome: String,
+    /// Whose data the step is about, once the provider knows (a username).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    /// Where the answer sent the browser next: the client's redirect URI, without
+    /// the parameters the redirect added.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub redirect_to: Option<String>,
+    /// The parameters that redirect carries (`code`, `state`, `iss` or `error`, …),
+    /// secrets shortened.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub redirect_params: Vec<(String, String)>,
 }
 
 impl Event {
@@ -70,11 +81,20 @@ pub struct Step {
     pub actor: String,
     pub params: Vec<(String, String)>,
     pub outcome: String,
+    pub user: Option<String>,
+    pub redirect_to: Option<String>,
+    pub redirect_params: Vec<(String, String)>,
 }
 
 impl Step {
     pub fn param(&mut self, name: &str, value: impl Into<String>) {
         self.params.push((name.to_string(), value.into()));
+    }
+
+    /// Records a redirect to `to` carrying `params` (already shortened where secret).
+    pub fn redirect(&mut self, to: &str, params: Vec<(String, String)>) {
+        self.redirect_to = Some(to.to_string());
+        self.redirect_params = params;
     }
 }
 
@@ -107,6 +127,9 @@ impl Trace {
                 params: step.params,
                 status,
                 outcome: step.outcome,
+                user: step.user,
+                redirect_to: step.redirect_to,
+                redirect_params: step.redirect_params,
             };
             line = (self.output == TraceOutput::Stdout).then(|| event.line());
             guard.1.push_back(event);

@@ -90,8 +90,8 @@ pub fn wait_for_callback(
             let description = get("error_description").map(str::to_string);
             let _ = request.respond(labkit::page(
                 200,
-                "No permission",
-                "You did not allow access. You can close this tab.",
+                "No permission given",
+                "You did not allow access, so the program gets nothing and stops. You can close this tab.",
             ));
             return Err(match error {
                 "access_denied" => CallbackError::Denied { description },
@@ -112,8 +112,8 @@ pub fn wait_for_callback(
         // The page must not show the code: it would end up in screenshots and history.
         let _ = request.respond(labkit::page(
             200,
-            "All set",
-            "The program got your permission. You can close this tab.",
+            "Permission received",
+            "The program now trades the one-time code for an access token and reads only what you allowed. It never saw your password. You can close this tab.",
         ));
         return Ok(Secret::new(code));
     }

@@ -1,0 +1,832 @@
+//! The inspector, `GET /_lab`: every flow the provider has seen, as a timeline.
+//!
+//! One card per flow (the steps that share a flow number, from `/authorize` to
+//! the API calls), newest first. The page is rendered here from the recorded
+//! events, whose secrets are already shortened, so it reads the same without a
+//! script; a small inline script polls `GET /_lab/events?after=SEQ` and, when
+//! there is something new, fetches this page again and swaps the flows in.
+//! The script and the style are allowed by their hashes: nothing else runs and
+//! nothing loads from elsewhere, so the page works offline.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::sync::LazyLock;
+use std::time::UNIX_EPOCH;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use sha2::{Digest, Sha256};
+
+use crate::app::App;
+use crate::http::Response;
+use crate::pages::escape;
+use crate::trace::Event;
+
+/// Flows shown, newest first; older ones stay in `/_lab/events` until dropped.
+const SHOWN_FLOWS: usize = 20;
+/// Steps outside any flow shown, the latest ones.
+const SHOWN_LOOSE: usize = 10;
+/// A long flow (say, 137 pages of posts) shows its first and last steps and a
+/// count of the rest, so the card stays readable.
+const HEAD_STEPS: usize = 7;
+const TAIL_STEPS: usize = 4;
+
+const STYLE: &str = r#"
+:root{--ink:#1c2331;--muted:#5b6577;--line:#dde1ea;--bg:#f2f4f8;--ok:#17803d;--ok-bg:#e5f5eb;--bad:#b42318;--bad-bg:#fdeceb;--wait:#1d4ed8;--wait-bg:#e8efff;--todo:#8a93a3}
+*{box-sizing:border-box}
+body{font:16px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;background:var(--bg);color:var(--ink);margin:0}
+code,.mono{font-family:ui-monospace,'SFMono-Regular',Menlo,Consolas,'DejaVu Sans Mono',monospace;font-size:.88em}
+a{color:var(--wait)}
+.wrap{max-width:76rem;margin:0 auto;padding:1.2rem 1.5rem 3rem}
+.top{display:flex;flex-wrap:wrap;gap:.6rem 2rem;align-items:flex-end;justify-content:space-between;border-bottom:1px solid var(--line);padding-bottom:.9rem}
+.top h1{font-size:1.5rem;margin:0}
+.top p{margin:.2rem 0 0;color:var(--muted)}
+.kicker{font-size:.8rem;letter-spacing:.06em;text-transform:uppercase;color:var(--muted)}
+.live{margin:0;padding:.3rem .8rem;border-radius:99px;font-size:.85rem;background:#fff;border:1px solid var(--line);color:var(--muted)}
+.live.on{color:var(--ok);border-color:#a7d8b8}.live.on::before{content:'● '}
+.live.off{color:var(--bad);border-color:#f0b4ae}
+.facts{display:flex;flex-wrap:wrap;gap:.5rem 1.5rem;margin:.9rem 0;color:var(--muted);font-size:.92rem}
+.facts b{color:var(--ink)}
+.legend{background:#fff;border:1px solid var(--line);border-radius:10px;padding:.7rem 1rem;font-size:.92rem;color:var(--muted);margin:0 0 1.2rem}
+.flow{background:#fff;border:1px solid var(--line);border-radius:12px;box-shadow:0 1px 4px #0000000d;margin:0 0 1.4rem;overflow:hidden}
+.flow>header{padding:.9rem 1.2rem .6rem;display:flex;flex-wrap:wrap;gap:.3rem 1.2rem;align-items:baseline;justify-content:space-between}
+.flow h2{font-size:1.15rem;margin:0}
+.flow h2 .n{color:var(--muted);font-weight:600;margin-right:.4rem}
+.who{margin:.15rem 0 0;color:var(--muted);font-size:.92rem}
+.who b{color:var(--ink)}
+.state{margin:0;font-weight:600;padding:.25rem .75rem;border-radius:8px;font-size:.92rem}
+.state.done{background:var(--ok-bg);color:var(--ok)}.state.failed{background:var(--bad-bg);color:var(--bad)}.state.waiting{background:var(--wait-bg);color:var(--wait)}
+.stages{display:grid;grid-template-columns:repeat(5,1fr);list-style:none;margin:0;padding:0 1.2rem .9rem;gap:.4rem}
+.stages li{border-top:5px solid var(--line);padding-top:.35rem;font-size:.84rem;color:var(--todo)}
+.stages li b{display:block;font-size:.9rem}
+.stages .done{border-color:var(--ok);color:var(--ok)}.stages .failed{border-color:var(--bad);color:var(--bad)}.stages .waiting{border-color:var(--wait);color:var(--wait)}
+.stages .waiting b::after{content:' …'}
+.steps{list-style:none;margin:0;padding:0;border-top:1px solid var(--line)}
+.step{display:grid;grid-template-columns:7.2rem 1fr;gap:0 1rem;padding:.65rem 1.2rem;border-bottom:1px solid #eef0f4}
+.step:last-child{border-bottom:0}
+.step.leg{background:#fafbfd}
+.when{color:var(--muted);font-size:.85rem}
+.when .rel{display:block;font-size:.8rem}
+.line{display:flex;flex-wrap:wrap;gap:.3rem .7rem;align-items:baseline}
+.parties{font-weight:600}
+.parties .arrow{color:var(--muted);font-weight:400;margin:0 .3rem}
+.req{background:#eef1f6;border-radius:5px;padding:.05rem .4rem}
+.status{font-weight:700;font-size:.82rem;border-radius:5px;padding:.05rem .45rem}
+.s2{background:var(--ok-bg);color:var(--ok)}.s3{background:var(--wait-bg);color:var(--wait)}.s4,.s5{background:var(--bad-bg);color:var(--bad)}.s0{background:#eef0f4;color:var(--muted)}
+.why{margin:.2rem 0 0;color:var(--muted);font-size:.9rem}
+.params{display:flex;flex-wrap:wrap;gap:.3rem;margin:.35rem 0 0;padding:0;list-style:none}
+.params li{background:#f4f6fa;border:1px solid #e3e7ee;border-radius:6px;padding:.05rem .45rem;font-size:.86rem;max-width:100%;overflow-wrap:anywhere}
+.params li span{color:var(--muted);margin-right:.35rem}
+.outcome{margin:.3rem 0 0;font-size:.92rem}
+.outcome::before{content:'⇒ ';color:var(--muted)}
+.bad .outcome{color:var(--bad)}
+.gap{padding:.55rem 1.2rem;color:var(--muted);font-size:.9rem;background:#fafbfd;border-bottom:1px solid #eef0f4}
+.empty{background:#fff;border:1px dashed #b9c1cf;border-radius:12px;padding:1.2rem 1.4rem}
+.empty code{overflow-wrap:anywhere}
+.fresh{animation:fresh 2.5s ease-out}
+@keyframes fresh{from{background:#fff6c9}to{background:transparent}}
+footer{margin-top:2rem;color:var(--muted);font-size:.88rem}
+@media (max-width:50rem){.stages{grid-template-columns:1fr 1fr}.step{grid-template-columns:1fr}}
+"#;
+
+const SCRIPT: &str = r#"
+"use strict";
+(function () {
+  var seq = Number(document.body.getAttribute("data-seq")) || 0;
+  var live = document.getElementById("live");
+  function say(text, kind) { live.textContent = text; live.className = "live " + kind; }
+  function swapIn() {
+    return fetch("/_lab", { cache: "no-store" })
+      .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.text(); })
+      .then(function (html) {
+        var doc = new DOMParser().parseFromString(html, "text/html");
+        ["facts", "flows"].forEach(function (id) {
+          var fresh = doc.getElementById(id), old = document.getElementById(id);
+          if (fresh && old) { old.replaceWith(document.adoptNode(fresh)); }
+        });
+        var before = seq;
+        seq = Number(doc.body.getAttribute("data-seq")) || seq;
+        document.querySelectorAll(".step[data-seq]").forEach(function (el) {
+          if (Number(el.getAttribute("data-seq")) > before) { el.classList.add("fresh"); }
+        });
+      });
+  }
+  function tick() {
+    fetch("/_lab/events?after=" + seq, { cache: "no-store" })
+      .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); })
+      .then(function (answer) { return answer.events.length ? swapIn() : null; })
+      .then(function () { say("Live: new steps appear as they happen", "on"); },
+            function () { say("The provider is not answering: is it still running? Trying again…", "off"); })
+      .then(function () { setTimeout(tick, 1000); });
+  }
+  say("Live: new steps appear as they happen", "on");
+  setTimeout(tick, 1000);
+})();
+"#;
+
+/// The page's policy: only this page's own script and style, requests only to
+/// this provider, never inside a frame.
+static POLICY: LazyLock<String> = LazyLock::new(|| {
+    let hash = |text: &str| format!("'sha256-{}'", STANDARD.encode(Sha256::digest(text)));
+    format!(
+        "default-src 'none'; script-src {}; style-src {}; connect-src 'self'; img-src data:; \
+         frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+        hash(SCRIPT),
+        hash(STYLE)
+    )
+});
+
+/// `GET /_lab`.
+pub fn page(app: &App) -> Response {
+    let events = app.trace.since(0);
+    let last_seq = events.last().map_or(0, |e| e.seq);
+    let mut flows: BTreeMap<u64, Vec<&Event>> = BTreeMap::new();
+    let mut loose = Vec::new();
+    for event in &events {
+        match event.flow {
+            Some(flow) => flows.entry(flow).or_default().push(event),
+            None => loose.push(event),
+        }
+    }
+    let counts = app.store().counts();
+    let mut facts = String::new();
+    let _ = write!(
+        facts,
+        "<div class=\"facts\" id=\"facts\"><span><b>{}</b> seen</span>\
+         <span>held now: <b>{}</b> · <b>{}</b> · <b>{}</b> · <b>{}</b> · <b>{}</b></span></div>",
+        plural(flows.len(), "flow", "flows"),
+        plural(counts.pending, "login form waiting", "login forms waiting"),
+        plural(counts.codes, "code", "codes"),
+        plural(counts.grants, "grant", "grants"),
+        plural(counts.access_tokens, "access token", "access tokens"),
+        plural(counts.refresh_tokens, "refresh token", "refresh tokens"),
+    );
+    let mut body = String::from("<div id=\"flows\">");
+    if flows.is_empty() {
+        body.push_str(&empty_state(app));
+    }
+    for (flow, steps) in flows.iter().rev().take(SHOWN_FLOWS) {
+        body.push_str(&flow_card(app, *flow, steps));
+    }
+    if flows.len() > SHOWN_FLOWS {
+        let _ = write!(
+            body,
+            "<p class=\"gap\">{} older flows are not shown here; \
+             <a href=\"/_lab/events\">/_lab/events</a> has every step still kept.</p>",
+            flows.len() - SHOWN_FLOWS
+        );
+    }
+    if !loose.is_empty() {
+        body.push_str(&loose_card(&loose));
+    }
+    body.push_str("</div>");
+
+    let html = format!(
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <link rel=\"icon\" href=\"data:,\">\
+         <title>Inspector · OAuth2 Lab</title><style>{STYLE}</style></head>\
+         <body data-seq=\"{last_seq}\"><div class=\"wrap\">\
+         <header class=\"top\"><div><div class=\"kicker\">OAuth2 Lab · mock provider</div>\
+         <h1>Inspector: every flow, step by step</h1>\
+         <p>What the provider at <code>{issuer}</code> has seen, newest flow first.</p></div>\
+         <p class=\"live\" id=\"live\">Reload the page to see new steps.</p></header>\
+         {facts}\
+         <p class=\"legend\">A flow runs left to right: the application sends the browser to \
+         <b>/authorize</b>, the person logs in and decides, the browser carries the answer back \
+         to the application's loopback listener, the application trades the code at \
+         <b>/token</b> and calls the <b>API</b> with the access token. Secrets (codes, tokens, \
+         verifiers, client secrets) are shown shortened, like <code>lab_code_Xy12…</code>: \
+         enough to tell them apart, never enough to use them.</p>\
+         {body}\
+         <footer>The same steps as JSON: <a href=\"/_lab/events\">/_lab/events</a> \
+         (<code>?after=SEQ</code> for the new ones) · <a href=\"/\">start page</a></footer>\
+         </div><script>{SCRIPT}</script></body></html>\n",
+        issuer = escape(&app.issuer),
+    );
+    Response::new(200, "text/html; charset=utf-8", html)
+        .with_header("Content-Security-Policy", POLICY.as_str())
+        .with_header("X-Frame-Options", "DENY")
+        .with_header("X-Content-Type-Options", "nosniff")
+        .with_header("Referrer-Policy", "no-referrer")
+        .with_header("Cache-Control", "no-store")
+}
+
+fn empty_state(app: &App) -> String {
+    let example = format!(
+        "{}/authorize?response_type=code&client_id=lab-client&redirect_uri=http%3A%2F%2F127.0.0.1%3A8000%2Fcallback&scope=profile%20posts%3Aread&state=abc",
+        app.issuer
+    );
+    format!(
+        "<div class=\"empty\"><h2>No flow yet</h2>\
+         <p>Run a client against this provider, for example <code>cargo run -p solution05</code> \
+         or your lesson with <code>cargo run -p lesson03</code>, and watch its steps appear here. \
+         Or start one by hand: open <a href=\"{url}\"><code>{url}</code></a> \
+         and log in as <code>alice</code>.</p></div>",
+        url = escape(&example)
+    )
+}
+
+/// What a step is, in the flow's terms.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Authorize,
+    Consent,
+    Code,
+    Refresh,
+    Api,
+    Revoke,
+    Other,
+}
+
+fn kind(e: &Event) -> Kind {
+    let (method, path) = e.request.split_once(' ').unwrap_or(("", &e.request));
+    match (method, path) {
+        ("GET" | "HEAD", "/authorize") => Kind::Authorize,
+        ("POST", "/authorize") => Kind::Consent,
+        ("POST", "/token") if param(e, "grant_type") == Some("refresh_token") => Kind::Refresh,
+        ("POST", "/token") => Kind::Code,
+        ("POST", "/revoke") => Kind::Revoke,
+        (_, p) if p.starts_with("/api/") => Kind::Api,
+        _ => Kind::Other,
+    }
+}
+
+fn param<'a>(e: &'a Event, name: &str) -> Option<&'a str> {
+    e.params
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.as_str())
+}
+
+fn redirect_param<'a>(e: &'a Event, name: &str) -> Option<&'a str> {
+    e.redirect_params
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.as_str())
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    NotYet,
+    Waiting,
+    Done,
+    Failed,
+}
+
+impl Stage {
+    fn class(self) -> &'static str {
+        match self {
+            Stage::NotYet => "",
+            Stage::Waiting => "waiting",
+            Stage::Done => "done",
+            Stage::Failed => "failed",
+        }
+    }
+}
+
+/// Where a flow stands, stage by stage, with a word on each.
+struct Progress {
+    stages: [(Stage, String); 5],
+    headline: (Stage, String),
+}
+
+fn progress(app: &App, steps: &[&Event]) -> Progress {
+    let of = |k: Kind| steps.iter().filter(move |e| kind(e) == k);
+    let ok = |e: &&&Event| (200..300).contains(&e.status);
+    let redirects: Vec<&&Event> = steps.iter().filter(|e| e.redirect_to.is_some()).collect();
+    let with_code = redirects
+        .iter()
+        .find(|e| redirect_param(e, "code").is_some());
+    let with_error = redirects
+        .iter()
+        .find_map(|e| redirect_param(e, "error").map(|err| (e, err)));
+
+    // A code nobody traded is worth nothing after its lifetime.
+    let code_expired = with_code
+        .and_then(|e| millis(&e.time))
+        .is_some_and(|issued| u128::from(app.now()) > issued + app.config.code_ttl.as_millis());
+    let request = match of(Kind::Authorize).next_back() {
+        None => (Stage::NotYet, "not seen".to_string()),
+        Some(e) if redirect_param(e, "error").is_some() || e.status >= 400 => {
+            (Stage::Failed, "refused".into())
+        }
+        Some(_) => (Stage::Done, "accepted".into()),
+    };
+    let auto = with_code.is_some_and(|e| kind(e) == Kind::Authorize);
+    let consent = match (with_code, with_error) {
+        (Some(e), _) => (
+            Stage::Done,
+            match (&e.user, auto) {
+                (Some(u), true) => format!("approved at once as {u}"),
+                (Some(u), false) => format!("{u} allowed it"),
+                (None, _) => "allowed".into(),
+            },
+        ),
+        (None, Some((e, _))) if kind(e) == Kind::Consent => (Stage::Failed, "denied".into()),
+        (None, Some(_)) => (Stage::NotYet, "skipped".into()),
+        (None, None) if request.0 == Stage::Done => {
+            let tries = of(Kind::Consent).filter(|e| e.status == 200).count();
+            let note = if tries > 0 {
+                format!("{tries} failed login")
+            } else {
+                "page shown".into()
+            };
+            (Stage::Waiting, note)
+        }
+        (None, None) => (Stage::NotYet, String::new()),
+    };
+    let back = match (with_code, with_error) {
+        (Some(_), _) => (Stage::Done, "code sent".into()),
+        (None, Some((_, err))) => (Stage::Failed, format!("error={err} sent")),
+        (None, None) => (Stage::NotYet, String::new()),
+    };
+    let token = match (of(Kind::Code).find(ok), of(Kind::Code).next_back()) {
+        (Some(_), _) => {
+            let refreshes = of(Kind::Refresh).filter(ok).count();
+            let note = if refreshes > 0 {
+                format!(
+                    "tokens issued, {}",
+                    plural(refreshes, "refresh", "refreshes")
+                )
+            } else {
+                "tokens issued".into()
+            };
+            (Stage::Done, note)
+        }
+        (None, Some(e)) => (Stage::Failed, error_word(e)),
+        (None, None) if back.0 == Stage::Done && code_expired => {
+            (Stage::Failed, "the code expired unused".into())
+        }
+        (None, None) if back.0 == Stage::Done => (Stage::Waiting, "code not traded yet".into()),
+        (None, None) => (Stage::NotYet, String::new()),
+    };
+    let calls = of(Kind::Api).count();
+    let answered = of(Kind::Api).filter(ok).count();
+    let api = match (calls, answered) {
+        (0, _) if token.0 == Stage::Done => (Stage::Waiting, "no call yet".into()),
+        (0, _) => (Stage::NotYet, String::new()),
+        (n, 0) => (Stage::Failed, format!("{n} calls refused")),
+        (n, k) if k == n => (Stage::Done, plural(n, "call", "calls")),
+        (n, k) => (Stage::Done, format!("{n} calls, {} refused", n - k)),
+    };
+
+    let headline = if request.0 == Stage::Failed {
+        let e = of(Kind::Authorize)
+            .next_back()
+            .expect("a failed request was seen");
+        (
+            Stage::Failed,
+            match redirect_param(e, "error") {
+                Some(err) => format!("Refused: {err} was sent back to the application"),
+                None => "Refused: the person saw an error page, the application got nothing".into(),
+            },
+        )
+    } else if consent.0 == Stage::Failed {
+        (
+            Stage::Failed,
+            "Denied: the application was told access_denied".into(),
+        )
+    } else if consent.0 == Stage::Waiting {
+        (
+            Stage::Waiting,
+            "Waiting for the person to log in and decide".into(),
+        )
+    } else if token.0 == Stage::Waiting {
+        (
+            Stage::Waiting,
+            format!(
+                "Waiting for the application to trade its code (codes live {} s)",
+                app.config.code_ttl.as_secs()
+            ),
+        )
+    } else if token.0 == Stage::Failed && code_expired {
+        (
+            Stage::Failed,
+            "The application never traded its code, which has now expired".into(),
+        )
+    } else if token.0 == Stage::Failed {
+        (Stage::Failed, "The code was not accepted at /token".into())
+    } else if api.0 == Stage::Waiting {
+        (
+            Stage::Done,
+            "Tokens issued: the application may call the API".into(),
+        )
+    } else if api.0 == Stage::Failed {
+        (
+            Stage::Failed,
+            "The API refused the application's calls".into(),
+        )
+    } else if api.0 == Stage::Done && answered == calls {
+        (
+            Stage::Done,
+            format!(
+                "Tokens issued; {} answered",
+                plural(calls, "API call", "API calls")
+            ),
+        )
+    } else if api.0 == Stage::Done {
+        (
+            Stage::Done,
+            format!(
+                "Tokens issued; {}, {} refused",
+                plural(calls, "API call", "API calls"),
+                calls - answered
+            ),
+        )
+    } else {
+        (Stage::NotYet, String::new())
+    };
+    let headline = match steps.last() {
+        // Something went wrong after the flow had got somewhere: say what, last.
+        Some(last) if last.status >= 400 && headline.0 == Stage::Done => (
+            Stage::Failed,
+            format!(
+                "{}; then {} refused: {}",
+                headline.1,
+                last.request,
+                error_word(last)
+            ),
+        ),
+        _ if of(Kind::Revoke).any(|e| e.status == 200) => {
+            (headline.0, format!("{}; a token was revoked", headline.1))
+        }
+        _ => headline,
+    };
+    Progress {
+        stages: [request, consent, back, token, api],
+        headline,
+    }
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// The error code of a refused step (`invalid_grant`, …), from its outcome.
+fn error_word(e: &Event) -> String {
+    e.outcome
+        .split(':')
+        .next()
+        .filter(|w| !w.contains(' '))
+        .unwrap_or("refused")
+        .to_string()
+}
+
+/// `HH:MM:SS.mmm` of an RFC 3339 time.
+fn clock_time(time: &str) -> &str {
+    time.get(11..23).unwrap_or(time)
+}
+
+fn millis(time: &str) -> Option<u128> {
+    humantime::parse_rfc3339_weak(time)
+        .ok()?
+        .duration_since(UNIX_EPOCH)
+        .ok()
+        .map(|d| d.as_millis())
+}
+
+/// A line of the timeline: a step the provider answered, or the redirect leg
+/// (browser → application) that follows one.
+enum Row<'a> {
+    Step(&'a Event),
+    Leg(&'a Event),
+}
+
+fn flow_card(app: &App, flow: u64, steps: &[&Event]) -> String {
+    let client_id = steps
+        .iter()
+        .find_map(|e| param(e, "client_id"))
+        .or_else(|| {
+            steps
+                .iter()
+                .find(|e| matches!(kind(e), Kind::Code | Kind::Refresh | Kind::Api))
+                .map(|e| e.actor.as_str())
+        })
+        .unwrap_or("");
+    let client_name = app
+        .client_index(client_id)
+        .map(|i| app.config.clients[i].name.as_str());
+    let user = steps.iter().find_map(|e| e.user.as_deref());
+    let scope = steps
+        .iter()
+        .find(|e| kind(e) == Kind::Authorize)
+        .and_then(|e| param(e, "scope"));
+    let redirect_uri = steps
+        .iter()
+        .find(|e| kind(e) == Kind::Authorize)
+        .and_then(|e| param(e, "redirect_uri"));
+    let progress = progress(app, steps);
+
+    let mut out = String::new();
+    let _ = write!(
+        out,
+        "<article class=\"flow\" id=\"flow-{flow}\"><header><div><h2><span class=\"n\">Flow {flow}</span>{}</h2><p class=\"who\">",
+        match client_name {
+            Some(name) => format!("{} <code>{}</code>", escape(name), escape(client_id)),
+            None if client_id.is_empty() => "an application".into(),
+            None => format!("<code>{}</code>", escape(client_id)),
+        }
+    );
+    let mut facts = Vec::new();
+    facts.push(match user {
+        Some(u) => format!("as <b>{}</b>", escape(u)),
+        None if progress.headline.0 == Stage::Waiting => "as <b>nobody yet</b>".into(),
+        None => "no one logged in".into(),
+    });
+    if let Some(scope) = scope {
+        facts.push(format!("scope <code>{}</code>", escape(scope)));
+    }
+    if let Some(uri) = redirect_uri {
+        facts.push(format!("back to <code>{}</code>", escape(uri)));
+    }
+    if let Some(first) = steps.first() {
+        facts.push(format!("started {} UTC", escape(clock_time(&first.time))));
+    }
+    out.push_str(&facts.join(" · "));
+    let _ = write!(
+        out,
+        "</p></div><p class=\"state {}\">{}</p></header><ol class=\"stages\">",
+        progress.headline.0.class(),
+        escape(&progress.headline.1)
+    );
+    let names = [
+        "1 Authorization request",
+        "2 Login and consent",
+        "3 Back to the application",
+        "4 Code → tokens",
+        "5 API calls",
+    ];
+    for (name, (stage, note)) in names.iter().zip(&progress.stages) {
+        let _ = write!(
+            out,
+            "<li class=\"{}\"><b>{name}</b>{}</li>",
+            stage.class(),
+            escape(note)
+        );
+    }
+    out.push_str("</ol><ol class=\"steps\">");
+
+    let mut rows = Vec::new();
+    for e in steps {
+        rows.push(Row::Step(e));
+        if e.redirect_to.is_some() {
+            rows.push(Row::Leg(e));
+        }
+    }
+    let start = steps.first().and_then(|e| millis(&e.time));
+    let client_label = if client_id.is_empty() {
+        "application".to_string()
+    } else {
+        client_id.to_string()
+    };
+    let mut explained = Vec::new();
+    let shown = if rows.len() > HEAD_STEPS + TAIL_STEPS + 1 {
+        let hidden = &rows[HEAD_STEPS..rows.len() - TAIL_STEPS];
+        let mut text = String::new();
+        for row in &rows[..HEAD_STEPS] {
+            text.push_str(&row_html(row, start, &client_label, &mut explained));
+        }
+        let _ = write!(
+            text,
+            "<li class=\"gap\">… {} not shown: {}</li>",
+            plural(hidden.len(), "more step", "more steps"),
+            escape(&summarize(hidden))
+        );
+        for row in &rows[rows.len() - TAIL_STEPS..] {
+            text.push_str(&row_html(row, start, &client_label, &mut explained));
+        }
+        text
+    } else {
+        rows.iter()
+            .map(|row| row_html(row, start, &client_label, &mut explained))
+            .collect()
+    };
+    out.push_str(&shown);
+    out.push_str("</ol></article>");
+    out
+}
+
+/// "5 × GET /api/posts 200, 1 × GET /api/posts 429", in order of first appearance.
+fn summarize(rows: &[Row]) -> String {
+    let mut seen: Vec<(String, usize)> = Vec::new();
+    for row in rows {
+        let label = match row {
+            Row::Step(e) => format!("{} {}", e.request, e.status),
+            Row::Leg(_) => "redirect to the application".into(),
+        };
+        match seen.iter_mut().find(|(l, _)| *l == label) {
+            Some((_, n)) => *n += 1,
+            None => seen.push((label, 1)),
+        }
+    }
+    seen.iter()
+        .map(|(label, n)| format!("{n} × {label}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Who called whom, a sentence on what the step is for (once per kind and
+/// flow), the parameters and the result.
+fn row_html(row: &Row, start: Option<u128>, client: &str, explained: &mut Vec<&str>) -> String {
+    let (e, parties, request, status, params, outcome, why) = match row {
+        Row::Step(e) => {
+            let to = match kind(e) {
+                Kind::Authorize | Kind::Consent => "provider: authorization endpoint",
+                Kind::Code | Kind::Refresh => "provider: token endpoint",
+                Kind::Revoke => "provider: revocation endpoint",
+                Kind::Api => "API (resource server)",
+                Kind::Other => "provider",
+            };
+            let (key, why) = explain(e);
+            (
+                *e,
+                (e.actor.as_str(), to),
+                e.request.clone(),
+                Some(e.status),
+                &e.params,
+                e.outcome.clone(),
+                Some((key, why)),
+            )
+        }
+        Row::Leg(e) => {
+            let to = e.redirect_to.as_deref().unwrap_or("");
+            let why = if redirect_param(e, "code").is_some() {
+                "The answer travels in the browser's address bar to the application's loopback \
+                 listener: a one-time code, the state the application sent (it must check it) and \
+                 iss, who issued the code. The provider never sees this request."
+            } else {
+                "The refusal travels in the browser's address bar to the application's loopback \
+                 listener, with the state the application sent and iss. The provider never sees \
+                 this request."
+            };
+            (
+                *e,
+                ("browser", "application's listener"),
+                format!("GET {to}"),
+                None,
+                &e.redirect_params,
+                format!("{client} takes it from here"),
+                Some(("leg", why)),
+            )
+        }
+    };
+    let mut out = String::new();
+    // A failed login answers 200 (the form again), but it is a failure all the same.
+    let failed_login = kind(e) == Kind::Consent && e.status == 200;
+    let bad =
+        status.is_some_and(|s| s >= 400) || redirect_param(e, "error").is_some() || failed_login;
+    let class = match (row, bad) {
+        (Row::Leg(_), _) => "step leg",
+        (_, true) => "step bad",
+        _ => "step",
+    };
+    let rel = match (start, millis(&e.time)) {
+        (Some(a), Some(b)) if b >= a => format!("+{:.2} s", (b - a) as f64 / 1000.0),
+        _ => String::new(),
+    };
+    let _ = write!(
+        out,
+        "<li class=\"{class}\" data-seq=\"{}\"><div class=\"when\"><span class=\"mono\">{}</span><span class=\"rel\">{rel}</span></div><div>\
+         <div class=\"line\"><span class=\"parties\">{}<span class=\"arrow\">→</span>{}</span>\
+         <code class=\"req\">{}</code>",
+        e.seq,
+        escape(clock_time(&e.time)),
+        escape(parties.0),
+        escape(parties.1),
+        escape(&request),
+    );
+    if let Some(status) = status {
+        let class = if failed_login {
+            4
+        } else {
+            (status / 100).min(5)
+        };
+        let _ = write!(out, "<span class=\"status s{class}\">{status}</span>");
+    }
+    out.push_str("</div>");
+    if let Some((key, why)) = why
+        && !why.is_empty()
+        && !explained.contains(&key)
+    {
+        explained.push(key);
+        let _ = write!(out, "<p class=\"why\">{}</p>", escape(why));
+    }
+    if !params.is_empty() {
+        out.push_str("<ul class=\"params\">");
+        for (name, value) in params {
+            let _ = write!(
+                out,
+                "<li><span>{}</span><code>{}</code></li>",
+                escape(name),
+                if value.is_empty() {
+                    "(empty)".to_string()
+                } else {
+                    escape(value)
+                }
+            );
+        }
+        out.push_str("</ul>");
+    }
+    let _ = write!(
+        out,
+        "<p class=\"outcome\">{}</p></div></li>",
+        escape(&outcome)
+    );
+    out
+}
+
+/// A sentence for a student on what this kind of step is for, and the key that
+/// shows it once per flow.
+fn explain(e: &Event) -> (&'static str, &'static str) {
+    match kind(e) {
+        Kind::Authorize if e.status == 200 => (
+            "authorize",
+            "The application sent the browser here with its request: who it is, where to send \
+             the answer, what it wants and a state to recognise the answer by.",
+        ),
+        Kind::Authorize if redirect_param(e, "code").is_some() => (
+            "authorize",
+            "The application sent the browser here with its request; the provider approved it \
+             at once (--auto-approve), without showing a page.",
+        ),
+        Kind::Authorize => (
+            "authorize",
+            "The application sent the browser here with a request the provider refuses.",
+        ),
+        Kind::Consent if redirect_param(e, "code").is_some() => (
+            "consent",
+            "The person logged in and allowed it. The password went to the provider only; the \
+             application never sees it.",
+        ),
+        Kind::Consent if redirect_param(e, "error").is_some() => (
+            "consent",
+            "The person said no: the application gets nothing but an error.",
+        ),
+        Kind::Consent => ("consent", ""),
+        Kind::Code => (
+            "code",
+            "Server to server, without the browser: the application trades the code for tokens \
+             and proves who it is (client secret, or PKCE verifier).",
+        ),
+        Kind::Refresh => (
+            "refresh",
+            "The application trades its refresh token for fresh tokens; the old refresh token \
+             stops working (rotation).",
+        ),
+        Kind::Api => (
+            "api",
+            "The application calls the API with the access token in the Authorization header.",
+        ),
+        Kind::Revoke => (
+            "revoke",
+            "The application hands a token back, so it cannot be used again (logout).",
+        ),
+        Kind::Other => ("other", ""),
+    }
+}
+
+/// Steps that belong to no flow: error pages before the client was known,
+/// tokens and codes the provider never issued, wrong paths.
+fn loose_card(loose: &[&Event]) -> String {
+    let skip = loose.len().saturating_sub(SHOWN_LOOSE);
+    let mut out = format!(
+        "<article class=\"flow\" id=\"outside\"><header><div><h2>Requests outside any flow</h2>\
+         <p class=\"who\">Refused before a flow began, or carrying a code or token this provider \
+         does not know{}.</p></div></header><ol class=\"steps\">",
+        if skip > 0 {
+            format!("; the latest {SHOWN_LOOSE} of {}", loose.len())
+        } else {
+            String::new()
+        }
+    );
+    let mut explained = vec![
+        "authorize",
+        "consent",
+        "code",
+        "refresh",
+        "api",
+        "revoke",
+        "other",
+    ];
+    for e in &loose[skip..] {
+        out.push_str(&row_html(&Row::Step(e), None, "", &mut explained));
+    }
+    out.push_str("</ol></article>");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_policy_allows_exactly_this_page_s_script_and_style() {
+        let policy = POLICY.as_str();
+        assert_eq!(policy.matches("'sha256-").count(), 2, "{policy}");
+        assert!(!policy.contains("unsafe-inline") && !policy.contains("http"));
+        // The script polls this provider only.
+        assert!(SCRIPT.contains("fetch(\"/_lab/events?after=\""));
+        assert!(!SCRIPT.contains("http") && !STYLE.contains("url("));
+    }
+}
