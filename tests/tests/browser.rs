@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, mpsc};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use lab_tests::browser::{self, PATIENCE, Person, screenshot_path};
+use lab_tests::browser::{self, Browser, PATIENCE, Person, screenshot_path};
 use mock_provider::{Config, Decision, MockProvider};
 use serde_json::Value;
 
@@ -208,12 +208,7 @@ fn api(provider: &MockProvider, path: &str, token: &str) -> Value {
     serde_json::from_str(&response.body_mut().read_to_string().unwrap()).unwrap()
 }
 
-#[test]
-fn chromium_logs_in_as_alice_approves_and_the_listener_gets_the_code() {
-    let test = "chromium_logs_in_as_alice_approves_and_the_listener_gets_the_code";
-    let Some(browser) = browser::start_or_skip(test) else {
-        return;
-    };
+fn chromium_logs_in_as_alice_approves_and_the_listener_gets_the_code(browser: &Arc<Browser>) {
     let provider = provider();
     let loopback = Loopback::start();
     let state = fresh_state();
@@ -318,12 +313,7 @@ fn chromium_logs_in_as_alice_approves_and_the_listener_gets_the_code() {
     assert!(stray.is_empty(), "requests outside the flow: {stray:#?}");
 }
 
-#[test]
-fn chromium_denies_and_the_listener_gets_access_denied() {
-    let test = "chromium_denies_and_the_listener_gets_access_denied";
-    let Some(browser) = browser::start_or_skip(test) else {
-        return;
-    };
+fn chromium_denies_and_the_listener_gets_access_denied(browser: &Arc<Browser>) {
     let provider = provider();
     let loopback = Loopback::start();
     let state = fresh_state();
@@ -331,6 +321,7 @@ fn chromium_denies_and_the_listener_gets_access_denied() {
 
     // As a client would: the browser plays the person while this thread waits on the listener.
     let browser = Arc::new(browser);
+    let started = std::time::Instant::now();
     let person = browser.authorize_in_background(&url, Person::alice(), Decision::Deny);
     let target = loopback.request();
     let landing = person.join().unwrap().unwrap();
@@ -353,12 +344,9 @@ fn chromium_denies_and_the_listener_gets_access_denied() {
     browser.screenshot(&screenshot_path("denied")).unwrap();
 }
 
-#[test]
-fn chromium_shows_the_error_page_and_goes_nowhere_for_an_unregistered_redirect_uri() {
-    let test = "chromium_shows_the_error_page_and_goes_nowhere_for_an_unregistered_redirect_uri";
-    let Some(browser) = browser::start_or_skip(test) else {
-        return;
-    };
+fn chromium_shows_the_error_page_and_goes_nowhere_for_an_unregistered_redirect_uri(
+    browser: &Arc<Browser>,
+) {
     let provider = provider();
     let loopback = Loopback::start();
     // Registered is /callback; a different path is refused (RFC 6749 §4.1.2.1).
@@ -385,13 +373,13 @@ fn chromium_shows_the_error_page_and_goes_nowhere_for_an_unregistered_redirect_u
 /// solution05's own flow, with Chromium as the browser: its listener, its
 /// authorization URL, its callback handling, token exchange and collection.
 fn solution05_flow(
+    browser: &Arc<Browser>,
     decision: Decision,
-) -> Option<(
+) -> (
     Result<labkit::Secret, labkit::CallbackError>,
     Arc<MockProvider>,
     String,
-)> {
-    let browser = Arc::new(browser::start_or_skip("solution05 with a real browser")?);
+) {
     let provider = Arc::new(provider());
     let client = lab_tests::support::client_for(&provider);
     let server = labkit::listen(0).expect("solution05's listener binds 127.0.0.1:0");
@@ -435,14 +423,11 @@ fn solution05_flow(
             .screenshot(&screenshot_path("solution05-inspector"))
             .expect("screenshot");
     }
-    Some((result, provider, landing.text))
+    (result, provider, landing.text)
 }
 
-#[test]
-fn chromium_plays_alice_for_solution05_which_collects_her_posts() {
-    let Some((result, _, page)) = solution05_flow(Decision::Approve) else {
-        return;
-    };
+fn chromium_plays_alice_for_solution05_which_collects_her_posts(browser: &Arc<Browser>) {
+    let (result, _, page) = solution05_flow(browser, Decision::Approve);
     assert!(result.is_ok());
     assert!(
         page.contains("You can close this tab"),
@@ -450,11 +435,8 @@ fn chromium_plays_alice_for_solution05_which_collects_her_posts() {
     );
 }
 
-#[test]
-fn chromium_denies_and_solution05_explains() {
-    let Some((result, _, page)) = solution05_flow(Decision::Deny) else {
-        return;
-    };
+fn chromium_denies_and_solution05_explains(browser: &Arc<Browser>) {
+    let (result, _, page) = solution05_flow(browser, Decision::Deny);
     let error = result.expect_err("alice denied");
     assert!(
         matches!(error, labkit::CallbackError::Denied { .. }),
@@ -467,4 +449,35 @@ fn chromium_denies_and_solution05_explains() {
         "{error}"
     );
     assert!(page.contains("You did not allow access"), "{page}");
+}
+
+/// One Chromium for every case, one after another: starting a browser costs
+/// more than a case, and the suite must stay fast.
+#[test]
+fn a_real_browser_plays_the_student() {
+    let Some(browser) = browser::start_or_skip("a_real_browser_plays_the_student") else {
+        return;
+    };
+    let browser = Arc::new(browser);
+    let cases: [(&str, fn(&Arc<Browser>)); 5] = [
+        (
+            "approve",
+            chromium_logs_in_as_alice_approves_and_the_listener_gets_the_code,
+        ),
+        ("deny", chromium_denies_and_the_listener_gets_access_denied),
+        (
+            "error page",
+            chromium_shows_the_error_page_and_goes_nowhere_for_an_unregistered_redirect_uri,
+        ),
+        (
+            "solution05 approve",
+            chromium_plays_alice_for_solution05_which_collects_her_posts,
+        ),
+        ("solution05 deny", chromium_denies_and_solution05_explains),
+    ];
+    for (name, case) in cases {
+        let started = std::time::Instant::now();
+        case(&browser);
+        eprintln!("real browser: {name} passed in {:?}", started.elapsed());
+    }
 }
