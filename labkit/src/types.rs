@@ -40,6 +40,7 @@ impl fmt::Display for Secret {
     }
 }
 
+// ANCHOR: client
 /// Where the provider is and who we are to it.
 #[derive(Clone, Debug)]
 pub struct Client {
@@ -55,7 +56,9 @@ pub struct Client {
     /// Space-separated scopes to ask for, e.g. `profile posts:read`.
     pub scope: String,
 }
+// ANCHOR_END: client
 
+// ANCHOR: tokens
 /// A successful token response (RFC 6749 §5.1).
 #[derive(Clone, Debug, Deserialize)]
 pub struct Tokens {
@@ -71,6 +74,7 @@ pub struct Tokens {
     #[serde(default)]
     pub scope: Option<String>,
 }
+// ANCHOR_END: tokens
 
 /// An error response from the token endpoint (RFC 6749 §5.2), as JSON.
 #[derive(Clone, Debug, Deserialize)]
@@ -107,6 +111,7 @@ impl From<&str> for ErrorCode {
     }
 }
 
+// ANCHOR: token_error
 /// Why trading the code for a token failed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum TokenError {
@@ -127,6 +132,7 @@ pub enum TokenError {
     /// No answer at all.
     Network(String),
 }
+// ANCHOR_END: token_error
 
 impl fmt::Display for TokenError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -199,6 +205,7 @@ fn snake(code: &ErrorCode) -> &str {
 
 impl std::error::Error for TokenError {}
 
+// ANCHOR: callback_error
 /// Why waiting for the browser to come back did not give us a code.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum CallbackError {
@@ -214,6 +221,7 @@ pub enum CallbackError {
     /// The listener itself failed.
     Listener(String),
 }
+// ANCHOR_END: callback_error
 
 impl fmt::Display for CallbackError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -267,6 +275,7 @@ pub struct PostsPage {
     pub next: Option<String>,
 }
 
+// ANCHOR: api_error
 /// Why an API call failed.
 #[derive(Debug)]
 pub enum ApiError {
@@ -291,6 +300,7 @@ pub enum ApiError {
     /// Writing the output failed.
     Output(std::io::Error),
 }
+// ANCHOR_END: api_error
 
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
