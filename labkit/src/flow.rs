@@ -53,6 +53,19 @@ pub struct Cli {
     pub out: PathBuf,
 }
 
+impl Cli {
+    /// Stops with a clear message when explicit endpoints come without
+    /// `--api-url`, for the programs that call the API.
+    pub fn require_api(&self) -> Result<(), LabError> {
+        if self.authorize_url.is_some() && self.api_url.is_none() {
+            return Err(LabError(
+                "this program calls the API: add --api-url with the API's base URL".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
 const LOCAL_MOCK: &str = "http://127.0.0.1:9000";
 /// The built-in confidential client of the mock provider, documented in the book.
 const MOCK_CLIENT: (&str, &str) = ("lab-client", "lab-secret");
@@ -144,6 +157,19 @@ fn choose_provider(cli: &Cli) -> Result<(Client, Option<MockProvider>, bool), La
         .filter(|s| !s.is_empty())
         .map(Secret::new);
     if let (Some(authorize_url), Some(token_url)) = (&cli.authorize_url, &cli.token_url) {
+        for (flag, value) in [
+            ("--authorize-url", Some(authorize_url)),
+            ("--token-url", Some(token_url)),
+            ("--api-url", cli.api_url.as_ref()),
+        ] {
+            if let Some(value) = value
+                && let Err(e) = url::Url::parse(value)
+            {
+                return Err(LabError(format!(
+                    "{flag} {value:?} is not a URL ({e}): give the whole URL, like https://provider.example/oauth/token"
+                )));
+            }
+        }
         let client = Client {
             authorize_url: authorize_url.clone(),
             token_url: token_url.clone(),

@@ -9,6 +9,7 @@ use labkit::{Cli, Flow};
 fn main() -> std::process::ExitCode {
     labkit::run(|| {
         let cli = Cli::parse();
+        cli.require_api()?;
         let flow = Flow::start(&cli, 6)?;
         let state = solution05::new_state();
         flow.step("Asking for permission: log in and approve at");
