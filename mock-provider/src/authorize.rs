@@ -54,7 +54,9 @@ fn without_loopback_port(uri: &str) -> Option<String> {
         }
         let after = rest.strip_prefix(':')?;
         let digits = after.bytes().take_while(u8::is_ascii_digit).count();
+        // A port as a browser writes it: no leading zero, 1 to 65535.
         let port_ok = (1..=5).contains(&digits)
+            && !after.starts_with('0')
             && after[..digits]
                 .parse::<u32>()
                 .is_ok_and(|p| (1..=65535).contains(&p));
@@ -330,6 +332,11 @@ pub fn get(app: &App, req: &Request, step: &mut Step) -> Response {
         Ok(ok) => ok,
         Err(refusal) => return redirect_error(app, &checked, &refusal, 302, step),
     };
+    // HEAD is a look, not a request (RFC 9110 §9.2.1): no code, no pending form.
+    if req.method == "HEAD" {
+        step.outcome = "HEAD: the request is valid; nothing was started".into();
+        return Response::new(200, "text/html; charset=utf-8", "");
+    }
     if let Some(username) = &app.config.auto_approve {
         let user = app
             .user_index(username)
@@ -529,6 +536,7 @@ mod tests {
             "http://127.0.0.1:80@evil.example/callback",
             "http://127.0.0.1:0/callback",
             "http://127.0.0.1:65536/callback",
+            "http://127.0.0.1:08000/callback",
             "http://127.0.0.1:/callback",
             "http://localhost:8000/callback",
             "http://127.0.0.2:8000/callback",

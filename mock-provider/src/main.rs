@@ -93,17 +93,16 @@ fn print_banner(provider: &MockProvider) {
     println!("  events     {base}/_lab/events  (the same steps as JSON)");
     println!("Clients (redirect URIs: any port on the loopback ones):");
     for c in &config.clients {
-        let builtin = mock_provider::builtin_clients()
-            .iter()
-            .any(|b| b.id == c.id);
         let kind = match &c.secret {
-            // The built-in secret is documented in the book; others stay secret (D7).
-            Some(secret) if builtin => format!("confidential, secret {secret:?}"),
+            // Secrets are never printed whole (DESIGN D7); the built-in one is in the README.
             Some(secret) => format!("confidential, secret {}", mock_provider::shorten(secret)),
             None => "public, PKCE S256 required".to_string(),
         };
         println!("  {:<12} {kind}; {}", c.id, c.redirect_uris.join(" "));
     }
+    println!(
+        "  (lab-client's secret is documented in the README and the book; OAUTH_CLIENT_SECRET takes it)"
+    );
     println!("Users:");
     for u in &config.users {
         println!(

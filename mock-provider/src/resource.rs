@@ -28,7 +28,7 @@ fn challenge(status: u16, error: Option<&str>, description: &str, scope: Option<
     if let Some(error) = error {
         header.push_str(&format!(
             ", error=\"{error}\", error_description=\"{}\"",
-            description.replace('"', "'")
+            header_safe(description)
         ));
     }
     if let Some(scope) = scope {
@@ -40,6 +40,19 @@ fn challenge(status: u16, error: Option<&str>, description: &str, scope: Option<
         None => json!({ "message": description }),
     };
     json(status, &body).with_header("WWW-Authenticate", header)
+}
+
+/// RFC 6750 §3: `error_description` may hold only printable ASCII, without `"` and `\\`.
+fn header_safe(text: &str) -> String {
+    text.replace('§', "section ")
+        .chars()
+        .map(|c| match c {
+            '"' => '\'',
+            '\\' => '/',
+            ' '..='~' => c,
+            _ => '?',
+        })
+        .collect()
 }
 
 /// Checks the bearer token, its scope and the rate limit.
@@ -72,6 +85,14 @@ fn authorize(
         ));
     };
     let (scheme, token) = value.split_once(' ').unwrap_or((value, ""));
+    if scheme.is_empty() {
+        return Err(challenge(
+            401,
+            None,
+            "the Authorization header is empty: send Authorization: Bearer <token>",
+            None,
+        ));
+    }
     if !scheme.eq_ignore_ascii_case("bearer") {
         return Err(challenge(
             401,

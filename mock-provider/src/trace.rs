@@ -14,6 +14,31 @@ use crate::config::TraceOutput;
 
 /// Steps kept for `/_lab/events`; older ones are dropped.
 pub const KEPT_EVENTS: usize = 2000;
+/// Characters kept of any one recorded value: a client may send 16 KB in one
+/// parameter, and the trace must stay small and readable.
+pub const KEPT_CHARS: usize = 200;
+
+/// `text`, cut to [`KEPT_CHARS`] characters with a note of how long it was.
+fn clip(text: String) -> String {
+    match text.char_indices().nth(KEPT_CHARS) {
+        None => text,
+        Some((cut, _)) => format!("{}…({} bytes)", &text[..cut], text.len()),
+    }
+}
+
+/// `text` safe to print on a terminal: control characters (newlines, escape
+/// sequences) are written as escapes, so a client cannot forge trace lines.
+fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
 
 /// One protocol step: who called what, with which parameters, and what came back.
 #[derive(Clone, Debug, Serialize, PartialEq)]
@@ -59,9 +84,9 @@ impl Event {
             .iter()
             .map(|(k, v)| {
                 if v.contains(' ') || v.is_empty() {
-                    format!("{k}={v:?}")
+                    format!("{}={v:?}", printable(k))
                 } else {
-                    format!("{k}={v}")
+                    format!("{}={}", printable(k), printable(v))
                 }
             })
             .collect::<Vec<_>>()
@@ -69,7 +94,10 @@ impl Event {
         let sep = if params.is_empty() { "" } else { " " };
         format!(
             "{time} [{flow}] {} → {}{sep}{params} ⇒ {} {}",
-            self.actor, self.request, self.status, self.outcome
+            printable(&self.actor),
+            printable(&self.request),
+            self.status,
+            printable(&self.outcome)
         )
     }
 }
@@ -114,23 +142,28 @@ impl Trace {
     pub fn record(&self, now_ms: u64, request: String, status: u16, step: Step) {
         let time = humantime::format_rfc3339_millis(UNIX_EPOCH + Duration::from_millis(now_ms))
             .to_string();
+        let pairs = |list: Vec<(String, String)>| -> Vec<(String, String)> {
+            list.into_iter().map(|(k, v)| (clip(k), clip(v))).collect()
+        };
+        // Built and formatted before taking the lock, which guards only the buffer.
+        let mut event = Event {
+            seq: 0,
+            time,
+            flow: step.flow,
+            actor: clip(step.actor),
+            request: clip(request),
+            params: pairs(step.params),
+            status,
+            outcome: clip(step.outcome),
+            user: step.user.map(clip),
+            redirect_to: step.redirect_to.map(clip),
+            redirect_params: pairs(step.redirect_params),
+        };
         let line;
         {
             let mut guard = self.events.lock().unwrap_or_else(|e| e.into_inner());
             guard.0 += 1;
-            let event = Event {
-                seq: guard.0,
-                time,
-                flow: step.flow,
-                actor: step.actor,
-                request,
-                params: step.params,
-                status,
-                outcome: step.outcome,
-                user: step.user,
-                redirect_to: step.redirect_to,
-                redirect_params: step.redirect_params,
-            };
+            event.seq = guard.0;
             line = (self.output == TraceOutput::Stdout).then(|| event.line());
             guard.1.push_back(event);
             if guard.1.len() > KEPT_EVENTS {

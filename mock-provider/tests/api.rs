@@ -229,3 +229,23 @@ fn rate_limit_answers_429_with_retry_after_and_recovers() {
     let (other, _) = tokens(&p);
     assert_eq!(get(&me, Some(&other)).status, 200);
 }
+
+// RFC 6750 §3: error_description holds printable ASCII only.
+#[test]
+fn rfc6750_3_www_authenticate_is_plain_ascii() {
+    let p = start();
+    let (access, _) = tokens(&p);
+    for answer in [
+        get(
+            &format!("{}/api/me?access_token={access}", p.base_url()),
+            None,
+        ),
+        get(&format!("{}/api/me", p.base_url()), Some("lab_at_made-up")),
+    ] {
+        let challenge = answer.header("www-authenticate").expect("a challenge");
+        assert!(
+            challenge.bytes().all(|b| (0x20..=0x7e).contains(&b)),
+            "{challenge:?}"
+        );
+    }
+}

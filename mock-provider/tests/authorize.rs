@@ -354,3 +354,27 @@ fn unknown_auto_approve_user_is_refused_at_start() {
     .expect("must not start");
     assert!(err.to_string().contains("no such user"), "{err}");
 }
+
+// RFC 9110 §9.2.1: HEAD is safe; it must not start a flow or issue a code.
+#[test]
+fn head_starts_nothing() {
+    let p = MockProvider::start(Config {
+        auto_approve: Some("alice".into()),
+        ..Config::default()
+    })
+    .unwrap();
+    let url = authorize_url(p.base_url(), "lab-client", &[]);
+    let answer = read_head(&url);
+    assert_eq!(answer, 200);
+    let counts = p.counts();
+    assert_eq!((counts.codes, counts.pending), (0, 0), "{counts:?}");
+}
+
+fn read_head(url: &str) -> u16 {
+    agent()
+        .head(url)
+        .call()
+        .expect("HEAD answered")
+        .status()
+        .as_u16()
+}

@@ -95,7 +95,7 @@ fn prints_address_clients_users_and_a_trace_line_per_step() {
         assert!(banner.contains(needle), "banner lacks {needle}:\n{banner}");
     }
     assert!(
-        !banner.contains("class-app-very-secret"),
+        !banner.contains("class-app-very-secret") && !banner.contains("lab-secret"),
         "a configured client's secret is shortened:\n{banner}"
     );
 

@@ -148,3 +148,45 @@ fn debug_output_redacts_secrets() {
     };
     assert!(!format!("{redirect:?}").contains("SECRETSECRETSECRET"));
 }
+
+#[test]
+fn clients_cannot_forge_trace_lines_or_fill_memory_through_it() {
+    let p = start();
+    // A newline and an escape sequence in values a client controls.
+    post_form(
+        &format!("{}/token", p.base_url()),
+        None,
+        &[
+            ("client_id", "lab-public\u{1b}[31m"),
+            ("grant_type", "refresh_token"),
+            ("refresh_token", "x"),
+            ("scope", "profile\nFAKE ⇒ 200 tokens for alice"),
+        ],
+    );
+    let huge = "A".repeat(7000);
+    get(
+        &format!(
+            "{}/authorize?client_id={huge}&redirect_uri={huge}",
+            p.base_url()
+        ),
+        None,
+    );
+    for event in p.events() {
+        let line = event.line();
+        assert!(
+            !line.contains('\n') && !line.contains('\u{1b}'),
+            "control characters are escaped: {line:?}"
+        );
+        assert!(
+            line.len() < 2000,
+            "long values are cut: {} bytes",
+            line.len()
+        );
+    }
+    let all = serde_json::to_string(&p.events()).unwrap();
+    assert!(
+        all.len() < 4000,
+        "the events keep a few hundred characters per value, got {} bytes",
+        all.len()
+    );
+}
