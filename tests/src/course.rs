@@ -16,6 +16,8 @@ pub struct Lesson {
     pub minutes: u32,
     /// The book chapter, relative to `book/src`.
     pub chapter: String,
+    /// What each `todo!()` of the lesson as shipped asks for, in order.
+    pub steps: Vec<String>,
     /// Layered: a nudge first, then nearer and nearer the answer.
     pub hints: Vec<String>,
 }
@@ -52,4 +54,42 @@ impl Lesson {
     pub fn solution_dir(&self, root: &Path) -> PathBuf {
         root.join("solutions").join(&self.package)
     }
+}
+
+impl Lesson {
+    /// The `todo!()` messages of the lesson as shipped, in order.
+    pub fn shipped_todos(&self) -> Vec<String> {
+        let chapter = self.id.trim_start_matches('0');
+        self.steps
+            .iter()
+            .enumerate()
+            .map(|(i, step)| {
+                format!(
+                    "Step {}: {step} — see chapter {chapter} (book/src/{})",
+                    i + 1,
+                    self.chapter
+                )
+            })
+            .collect()
+    }
+
+    /// The `todo!()` messages in the lesson's `src/lib.rs` now, in order.
+    pub fn todos_now(&self, root: &Path) -> Result<Vec<String>, String> {
+        let path = self.dir(root).join("src/lib.rs");
+        let source =
+            std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        Ok(todo_messages(&source))
+    }
+}
+
+/// The messages of the `todo!("…")` calls in Rust source, however formatted.
+pub fn todo_messages(source: &str) -> Vec<String> {
+    source
+        .split("todo!(")
+        .skip(1)
+        .filter_map(|rest| {
+            let rest = rest.trim_start().strip_prefix('"')?;
+            Some(rest[..rest.find('"')?].to_string())
+        })
+        .collect()
 }

@@ -58,12 +58,14 @@ struct Ran {
 
 /// Reads `cargo test` output (stdout, then stderr) into a grade. `order` is the
 /// suite's check names in course order, so "first failing" means the first in
-/// the suite, not the first to finish.
+/// the suite, not the first to finish. `untouched`: the lesson still has every
+/// `todo!()` it was shipped with.
 pub fn grade_from_output(
     lesson: &crate::course::Lesson,
     order: &[&str],
     stdout: &str,
     stderr: &str,
+    untouched: bool,
 ) -> Grade {
     let mut grade = Grade {
         id: lesson.id.clone(),
@@ -77,13 +79,16 @@ pub fn grade_from_output(
     };
     if !stdout.contains("running ") {
         grade.status = Status::DoesNotCompile;
-        grade.message = Some(
-            stderr
-                .lines()
-                .find(|l| l.starts_with("error"))
-                .unwrap_or("cargo test did not run the suite")
-                .to_string(),
-        );
+        // The first error and the `--> file:line:col` under it.
+        let mut lines = stderr.lines().skip_while(|l| !l.starts_with("error"));
+        let error = lines
+            .next()
+            .unwrap_or("cargo test did not run the suite")
+            .to_string();
+        let place = lines
+            .find_map(|l| l.trim_start().strip_prefix("--> "))
+            .map(|p| format!(" at {p}"));
+        grade.message = Some(error + &place.unwrap_or_default());
         return grade;
     }
     let ran = parse_libtest(stdout);
@@ -98,12 +103,7 @@ pub fn grade_from_output(
     if failed.is_empty() && grade.passed == order.len() {
         return grade;
     }
-    let all_todo = grade.passed == 0
-        && !failed.is_empty()
-        && failed
-            .iter()
-            .all(|r| r.message.contains("not yet implemented"));
-    grade.status = if all_todo {
+    grade.status = if untouched {
         Status::NotStarted
     } else {
         Status::Failed
@@ -165,6 +165,7 @@ mod tests {
             title: "Ask for permission".into(),
             minutes: 30,
             chapter: "lesson03/index.md".into(),
+            steps: vec!["one".into()],
             hints: vec![],
         }
     }
@@ -195,7 +196,7 @@ mod tests {
             ],
             &[],
         );
-        let g = grade_from_output(&lesson(), ORDER, &out, "");
+        let g = grade_from_output(&lesson(), ORDER, &out, "", false);
         assert_eq!((g.status, g.passed, g.total), (Status::Passed, 3, 3));
         assert_eq!(g.result(), "passed (3/3 checks)");
     }
@@ -216,8 +217,13 @@ mod tests {
             ],
         );
         assert_eq!(
-            grade_from_output(&lesson(), ORDER, &out, "").status,
+            grade_from_output(&lesson(), ORDER, &out, "", true).status,
             Status::NotStarted
+        );
+        // A step written, the rest still todo: started, and failing.
+        assert_eq!(
+            grade_from_output(&lesson(), ORDER, &out, "", false).status,
+            Status::Failed
         );
     }
 
@@ -237,7 +243,7 @@ mod tests {
                 ("third_check", "not yet implemented: Step 3"),
             ],
         );
-        let g = grade_from_output(&lesson(), ORDER, &out, "");
+        let g = grade_from_output(&lesson(), ORDER, &out, "", false);
         assert_eq!(g.status, Status::Failed);
         assert_eq!(g.first_failure.as_deref(), Some("second_check"));
         assert_eq!(
@@ -250,8 +256,11 @@ mod tests {
     #[test]
     fn no_test_run_is_a_compile_error_with_its_first_error_line() {
         let stderr = "   Compiling lesson03 v0.1.0\nerror[E0308]: mismatched types\n --> lessons/lesson03/src/lib.rs:3:1\n";
-        let g = grade_from_output(&lesson(), ORDER, "", stderr);
+        let g = grade_from_output(&lesson(), ORDER, "", stderr, false);
         assert_eq!(g.status, Status::DoesNotCompile);
-        assert_eq!(g.message.as_deref(), Some("error[E0308]: mismatched types"));
+        assert_eq!(
+            g.message.as_deref(),
+            Some("error[E0308]: mismatched types at lessons/lesson03/src/lib.rs:3:1")
+        );
     }
 }

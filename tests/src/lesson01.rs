@@ -137,6 +137,14 @@ pub fn serves_one_request_prints_its_parameters_and_answers_200(serve: Serve) {
             ("note", "hello world")
         ])
     );
+    let expected = crate::snapshot_text(include_str!(
+        "snapshots/lab_tests__lesson01__lesson01_output.snap"
+    ));
+    assert_eq!(
+        printed.trim_end(),
+        expected,
+        "print one `name = \"value\"` line per pair, in order: writeln!(out, \"{{name}} = {{value:?}}\")"
+    );
     insta::assert_snapshot!("lesson01_output", printed);
     // A value nobody could have typed in advance.
     let nonce = format!(

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use labkit::LabError;
 
-use crate::support::{get, within};
+use crate::support::try_get;
 
 type Pairs = Vec<(String, String)>;
 type ListenAndOpen =
@@ -26,41 +26,67 @@ struct Seen {
 fn run(listen_and_open: ListenAndOpen, fails: bool) -> (Pairs, String, Seen) {
     let seen = Arc::new(Mutex::new(Seen::default()));
     let seen2 = seen.clone();
-    let result = within(
-        10,
-        "listen_and_open did not return after the browser's request",
-        move || {
-            let opener = move |url: &str| -> io::Result<()> {
-                let parsed = url::Url::parse(url).expect("the browser is given a full URL");
-                let port = parsed.port().unwrap_or(80);
-                let listening = TcpStream::connect_timeout(
-                    &format!("127.0.0.1:{port}").parse().unwrap(),
-                    Duration::from_secs(1),
-                )
-                .is_ok();
-                let mut s = seen2.lock().unwrap();
-                s.urls.push(url.to_string());
-                s.listening_when_opened.push(listening);
-                let url = url.to_string();
-                std::thread::spawn(move || {
-                    if fails {
-                        // A person reads the printed URL and opens it by hand, a little later.
-                        std::thread::sleep(Duration::from_millis(50));
-                    }
-                    get(&url)
-                });
+    let (done, finished) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let opener = move |url: &str| -> io::Result<()> {
+            let parsed = url::Url::parse(url).expect("the browser is given a full URL");
+            let port = parsed.port().unwrap_or(80);
+            let listening = TcpStream::connect_timeout(
+                &format!("127.0.0.1:{port}").parse().unwrap(),
+                Duration::from_secs(1),
+            )
+            .is_ok();
+            let mut s = seen2.lock().unwrap();
+            s.urls.push(url.to_string());
+            s.listening_when_opened.push(listening);
+            let url = url.to_string();
+            std::thread::spawn(move || {
                 if fails {
-                    Err(io::Error::other("no browser on this machine"))
-                } else {
-                    Ok(())
+                    // A person reads the printed URL and opens it by hand, a little later.
+                    std::thread::sleep(Duration::from_millis(50));
                 }
-            };
+                let _ = try_get(&url);
+            });
+            if fails {
+                Err(io::Error::other("no browser on this machine"))
+            } else {
+                Ok(())
+            }
+        };
+        let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             let mut out = Vec::new();
             let result = listen_and_open(0, &opener, &mut out);
             (result, String::from_utf8(out).expect("output is UTF-8"))
-        },
-    );
-    let (result, printed) = result;
+        }));
+        let _ = done.send(run);
+    });
+    let (result, printed) = match finished.recv_timeout(Duration::from_secs(5)) {
+        Ok(Ok(ran)) => ran,
+        Ok(Err(payload)) => std::panic::resume_unwind(payload),
+        Err(_) => {
+            // Stuck waiting for a browser that never came: say why, from what the browser saw.
+            let seen = seen.lock().unwrap();
+            if seen.listening_when_opened.contains(&false) {
+                panic!(
+                    "the browser was opened at {} before anything listened there: bind the listener first",
+                    seen.urls[0]
+                );
+            }
+            if let Some(url) = seen.urls.iter().find(|u| u.contains(":0/")) {
+                panic!(
+                    "the browser was sent to {url}: with port 0 the system picks the port, read it back with labkit::port_of(&server)"
+                );
+            }
+            if seen.urls.is_empty() {
+                panic!(
+                    "listen_and_open never opened the browser: call open(&url) once the listener is bound"
+                );
+            }
+            panic!(
+                "listen_and_open did not return after the browser's request: serve it with serve_one_request"
+            );
+        }
+    };
     let pairs = result.unwrap_or_else(|e| panic!("listen_and_open failed: {}", e.0));
     let seen = std::mem::take(&mut *seen.lock().unwrap());
     (pairs, printed, seen)

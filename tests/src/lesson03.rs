@@ -64,6 +64,13 @@ pub fn authorization_url_has_every_parameter_once(authorization_url: Authorizati
         "http://127.0.0.1:8000/callback",
         "st4te-XYZ",
     );
+    let expected = crate::snapshot_text(include_str!(
+        "snapshots/lab_tests__lesson03__lesson03_authorization_url.snap"
+    ));
+    assert_eq!(
+        url, expected,
+        "the authorization URL: the endpoint, then response_type, client_id, redirect_uri, scope and state, each encoded (url's query_pairs_mut)"
+    );
     insta::assert_snapshot!("lesson03_authorization_url", url);
     let query = query_of(&url, "http://127.0.0.1:9000/authorize");
     for (name, value) in [
@@ -324,24 +331,45 @@ pub fn stray_requests_do_not_end_the_wait(
     }
 }
 
-pub fn junk_and_port_scans_do_not_end_the_wait(new_state: NewState, authorization_url: AuthorizationUrl, wait: WaitForCallback) {
+pub fn junk_and_port_scans_do_not_end_the_wait(
+    new_state: NewState,
+    authorization_url: AuthorizationUrl,
+    wait: WaitForCallback,
+) {
     use std::io::Write;
-    let (result, _) = flow(new_state, authorization_url, wait, no_change, |p, url, port| {
-        let addr = format!("127.0.0.1:{port}");
-        // A port scan: connect, then hang up.
-        for _ in 0..5 {
-            drop(std::net::TcpStream::connect(&addr));
-        }
-        // Junk, a half-sent request, a TLS hello to a plain-HTTP port.
-        for junk in [&b"\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03"[..], b"GET /callback?code=x", b"NOT HTTP AT ALL\r\n\r\n"] {
-            if let Ok(mut s) = std::net::TcpStream::connect(&addr) {
-                let _ = s.write_all(junk);
+    let (result, _) = flow(
+        new_state,
+        authorization_url,
+        wait,
+        no_change,
+        |p, url, port| {
+            let addr = format!("127.0.0.1:{port}");
+            // A port scan: connect, then hang up.
+            for _ in 0..5 {
+                drop(std::net::TcpStream::connect(&addr));
             }
-        }
-        let redirect = p.resource_owner("alice").approve(&url).expect("alice approves");
-        let _ = redirect.follow();
+            // Junk, a half-sent request, a TLS hello to a plain-HTTP port.
+            for junk in [
+                &b"\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03"[..],
+                b"GET /callback?code=x",
+                b"NOT HTTP AT ALL\r\n\r\n",
+            ] {
+                if let Ok(mut s) = std::net::TcpStream::connect(&addr) {
+                    let _ = s.write_all(junk);
+                }
+            }
+            let redirect = p
+                .resource_owner("alice")
+                .approve(&url)
+                .expect("alice approves");
+            let _ = redirect.follow();
+        },
+    );
+    result.unwrap_or_else(|e| {
+        panic!(
+            "junk on the listener must not end the wait; the real callback came after it, got: {e}"
+        )
     });
-    result.unwrap_or_else(|e| panic!("junk on the listener must not end the wait; the real callback came after it, got: {e}"));
 }
 
 pub fn the_deadline_ends_the_wait(wait: WaitForCallback) {

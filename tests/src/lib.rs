@@ -43,6 +43,17 @@ macro_rules! suite {
     };
 }
 
+/// The expected text of a committed insta snapshot (`tests/src/snapshots/*.snap`),
+/// without its header. The suites compare with it *before* `assert_snapshot!`, so
+/// a student cannot make a wrong answer pass by accepting a new snapshot.
+pub fn snapshot_text(snap_file: &str) -> &str {
+    snap_file
+        .splitn(3, "---\n")
+        .nth(2)
+        .unwrap_or("")
+        .trim_end_matches('\n')
+}
+
 /// How a check ended when run in-process.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Outcome {

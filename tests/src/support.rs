@@ -75,6 +75,11 @@ pub fn get(url: &str) -> Answer {
     )
 }
 
+/// GETs `url`; `None` when nothing answers (a fake browser's request may be refused).
+pub fn try_get(url: &str) -> Option<Answer> {
+    agent().get(url).call().ok().map(read)
+}
+
 pub fn get_with_token(url: &str, token: &str) -> Answer {
     read(
         agent()

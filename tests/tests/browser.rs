@@ -320,8 +320,6 @@ fn chromium_denies_and_the_listener_gets_access_denied(browser: &Arc<Browser>) {
     let url = authorization_url(&provider, &loopback.redirect_uri(), &state);
 
     // As a client would: the browser plays the person while this thread waits on the listener.
-    let browser = Arc::new(browser);
-    let started = std::time::Instant::now();
     let person = browser.authorize_in_background(&url, Person::alice(), Decision::Deny);
     let target = loopback.request();
     let landing = person.join().unwrap().unwrap();

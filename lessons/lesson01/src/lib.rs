@@ -10,13 +10,7 @@
 
 use std::io::{self, Write};
 
-/// Step 1: the query string's name/value pairs, decoded, in order, repeats kept.
-pub fn query_pairs(query: &str) -> Vec<(String, String)> {
-    // TODO: Use url::form_urlencoded::parse on the bytes, then .into_owned().collect().
-    todo!("Step 1: decode the query string — see chapter 1 (book/src/lesson01/index.md)")
-}
-
-/// Step 2: waits for one request, prints its query parameters to `out` (one
+/// Step 1: waits for one request, prints its query parameters to `out` (one
 /// `name = "value"` line each, or `(no query parameters)`), answers 200, and
 /// returns the parameters.
 pub fn serve_one_request(
@@ -28,6 +22,12 @@ pub fn serve_one_request(
     //       3. Print `(no query parameters)` or one `name = "value"` line per pair (`{name} = {value:?}`).
     //       4. Answer with request.respond(labkit::page(200, title, message))? and return the pairs.
     todo!(
-        "Step 2: serve one request and print its parameters — see chapter 1 (book/src/lesson01/index.md)"
+        "Step 1: serve one request and print its parameters — see chapter 1 (book/src/lesson01/index.md)"
     )
+}
+
+/// Step 2: the query string's name/value pairs, decoded, in order, repeats kept.
+pub fn query_pairs(query: &str) -> Vec<(String, String)> {
+    // TODO: Use url::form_urlencoded::parse on the bytes, then .into_owned().collect().
+    todo!("Step 2: decode the query string — see chapter 1 (book/src/lesson01/index.md)")
 }

@@ -25,7 +25,8 @@ pub fn listen_and_open(
     out: &mut dyn Write,
 ) -> Result<Vec<(String, String)>, LabError> {
     // TODO: 1. Listen first: let server = labkit::listen(port)?;
-    //       2. Build http://127.0.0.1:PORT/?… with the port the listener really got (labkit::port_of).
+    //       2. Build http://127.0.0.1:PORT/?name=value… (a query, so there is something to print)
+    //          with the port the listener really got (labkit::port_of).
     //       3. Print the URL to `out`, then call open(&url); if that fails, say so and keep going.
     //       4. Serve the one request with serve_one_request and return its pairs.
     todo!("Step 1: listen, then open the browser — see chapter 2 (book/src/lesson02/index.md)")

@@ -31,17 +31,20 @@ fn api_get(url: &str, token: &Secret, sleep: &dyn Fn(Duration)) -> Result<String
     todo!("Step 1: call the API with the access token — see chapter 5 (book/src/lesson05/index.md)")
 }
 
-/// Step 2: the user's profile, from `GET {api_url}/me`.
+/// The user's profile, from `GET {api_url}/me`: given, as an example of `api_get` at work.
 pub fn fetch_profile(
     client: &Client,
     token: &Secret,
     sleep: &dyn Fn(Duration),
 ) -> Result<Profile, ApiError> {
-    // TODO: api_get("{api_url}/me"), then serde_json::from_str into a Profile.
-    todo!("Step 2: fetch the profile — see chapter 5 (book/src/lesson05/index.md)")
+    let body = api_get(&format!("{}/me", client.api_url), token, sleep)?;
+    serde_json::from_str(&body).map_err(|_| ApiError::Status {
+        status: 200,
+        body_start: labkit::body_start(&body),
+    })
 }
 
-/// Step 3: every post from `GET {api_url}/posts`, page after page until `next`
+/// Step 2: every post from `GET {api_url}/posts`, page after page until `next`
 /// is null, each written to `out` as one JSON line. Returns how many.
 pub fn collect_posts(
     client: &Client,
@@ -54,7 +57,7 @@ pub fn collect_posts(
     //       (build the URL with url::Url and query_pairs_mut so the cursor is encoded).
     //       Write each post as one JSON line (serde_json::to_writer, then writeln!), call
     //       progress.inc(1), and return how many posts you wrote.
-    todo!("Step 3: collect every post — see chapter 5 (book/src/lesson05/index.md)")
+    todo!("Step 2: collect every post — see chapter 5 (book/src/lesson05/index.md)")
 }
 
 /// The real `sleep`, for the program; tests pass one that moves a clock instead.

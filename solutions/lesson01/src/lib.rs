@@ -6,25 +6,8 @@
 
 use std::io::{self, Write};
 
-// ANCHOR: query_pairs
-/// Step 1: the query string's name/value pairs, decoded, in order, repeats kept.
-///
-/// ```
-/// let pairs = solution01::query_pairs("name=alice&lang=en&lang=fr&note=hello+world");
-/// assert_eq!(pairs[3], ("note".to_string(), "hello world".to_string()));
-/// ```
-pub fn query_pairs(query: &str) -> Vec<(String, String)> {
-    // Browsers encode a query as a form: `+` is a space, `%XX` are UTF-8 bytes.
-    // `form_urlencoded` undoes exactly that; splitting on `&` and `=` by hand
-    // would break on `%26` and `%3D` inside values.
-    url::form_urlencoded::parse(query.as_bytes())
-        .into_owned()
-        .collect()
-}
-// ANCHOR_END: query_pairs
-
 // ANCHOR: serve_one_request
-/// Step 2: waits for one request, prints its query parameters to `out` (one
+/// Step 1: waits for one request, prints its query parameters to `out` (one
 /// `name = "value"` line each, or `(no query parameters)`), answers 200, and
 /// returns the parameters.
 pub fn serve_one_request(
@@ -52,3 +35,20 @@ pub fn serve_one_request(
     Ok(pairs)
 }
 // ANCHOR_END: serve_one_request
+
+// ANCHOR: query_pairs
+/// Step 2: the query string's name/value pairs, decoded, in order, repeats kept.
+///
+/// ```
+/// let pairs = solution01::query_pairs("name=alice&lang=en&lang=fr&note=hello+world");
+/// assert_eq!(pairs[3], ("note".to_string(), "hello world".to_string()));
+/// ```
+pub fn query_pairs(query: &str) -> Vec<(String, String)> {
+    // Browsers encode a query as a form: `+` is a space, `%XX` are UTF-8 bytes.
+    // `form_urlencoded` undoes exactly that; splitting on `&` and `=` by hand
+    // would break on `%26` and `%3D` inside values.
+    url::form_urlencoded::parse(query.as_bytes())
+        .into_owned()
+        .collect()
+}
+// ANCHOR_END: query_pairs

@@ -80,7 +80,7 @@ fn api_get(url: &str, token: &Secret, sleep: &dyn Fn(Duration)) -> Result<String
 // ANCHOR_END: api_get
 
 // ANCHOR: fetch_profile
-/// Step 2: the user's profile, from `GET {api_url}/me`.
+/// The user's profile, from `GET {api_url}/me`: given, as an example of `api_get` at work.
 pub fn fetch_profile(
     client: &Client,
     token: &Secret,
@@ -95,7 +95,7 @@ pub fn fetch_profile(
 // ANCHOR_END: fetch_profile
 
 // ANCHOR: collect_posts
-/// Step 3: every post from `GET {api_url}/posts`, page after page until `next`
+/// Step 2: every post from `GET {api_url}/posts`, page after page until `next`
 /// is null, each written to `out` as one JSON line. Returns how many.
 pub fn collect_posts(
     client: &Client,

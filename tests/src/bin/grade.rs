@@ -1,5 +1,6 @@
 //! `cargo grade [--json] [--solutions]`: one row per lesson — passed, failed
 //! (with the first failing check), or not started — for a student's checkout.
+//! Exits 0 only when every lesson passes, so a CI job can gate on it.
 
 use std::process::{Command, ExitCode};
 
@@ -20,10 +21,18 @@ fn check_names(id: &str) -> Option<&'static [&'static str]> {
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    const USAGE: &str = "usage: cargo grade [--json] [--solutions]\n\
+        Runs each lesson's checks and prints one row per lesson: passed, failed (with the\n\
+        first failing check), or not started. --json prints the same as JSON;\n\
+        --solutions grades the reference solutions instead. Exits 0 when all pass.";
+    if args.iter().any(|a| a == "--help" || a == "-h") {
+        println!("{USAGE}");
+        return ExitCode::SUCCESS;
+    }
     let json = args.iter().any(|a| a == "--json");
     let solutions = args.iter().any(|a| a == "--solutions");
     if let Some(other) = args.iter().find(|a| *a != "--json" && *a != "--solutions") {
-        eprintln!("error: unknown argument {other}: use cargo grade [--json] [--solutions]");
+        eprintln!("error: unknown argument {other}: see cargo grade --help");
         return ExitCode::FAILURE;
     }
     let root = root();
@@ -67,11 +76,17 @@ fn main() -> ExitCode {
                 return ExitCode::FAILURE;
             }
         };
+        // Solutions have no todo!()s; a lesson untouched still has all it shipped with.
+        let untouched = !solutions
+            && lesson
+                .todos_now(&root)
+                .is_ok_and(|now| now == lesson.shipped_todos());
         let mut grade = grade_from_output(
             lesson,
             order,
             &String::from_utf8_lossy(&output.stdout),
             &String::from_utf8_lossy(&output.stderr),
+            untouched,
         );
         grade.package = package.clone();
         grades.push(grade);
@@ -92,8 +107,14 @@ fn main() -> ExitCode {
         for g in &grades {
             println!("{:<7} {:<width$}  {}", g.id, g.title, g.result());
         }
-        let passed = grades.iter().filter(|g| g.status == Status::Passed).count();
+    }
+    let passed = grades.iter().filter(|g| g.status == Status::Passed).count();
+    if !json {
         println!("\n{passed} of {} lessons passed.", grades.len());
     }
-    ExitCode::SUCCESS
+    if passed == grades.len() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
 }
