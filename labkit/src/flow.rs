@@ -93,7 +93,7 @@ impl Flow {
             None => None,
             Some(_) if !is_mock => {
                 return Err(LabError(
-                    "--simulate-user plays a mock provider user: leave out --authorize-url to use the mock provider".into(),
+                    "--simulate-user plays a user of a mock provider, and none answers at --authorize-url: leave out --simulate-user and log in in the browser".into(),
                 ));
             }
             Some(name) => Some(simulated_user(name)?),
@@ -179,7 +179,12 @@ fn choose_provider(cli: &Cli) -> Result<(Client, Option<MockProvider>, bool), La
             scope: cli.scope.clone(),
         };
         println!("Using the provider at {}", client.authorize_url);
-        return Ok((client, None, false));
+        // A mock provider reached by its URL still lets --simulate-user play a lab user.
+        let origin = url::Url::parse(authorize_url)
+            .map(|u| u.origin().ascii_serialization())
+            .unwrap_or_default();
+        let is_mock = cli.simulate_user.is_some() && mock_answers(&origin);
+        return Ok((client, None, is_mock));
     }
     let (base, embedded) = if mock_answers(LOCAL_MOCK) {
         println!("Using the mock provider at {LOCAL_MOCK}");

@@ -168,8 +168,11 @@ pub fn serves_one_request_prints_its_parameters_and_answers_200(serve: Serve) {
 
 pub fn says_so_when_there_is_no_query(serve: Serve) {
     let (returned, printed, status) = serve_and_fetch(serve, "/");
-    assert_eq!(status, 200);
-    assert!(returned.is_empty());
+    assert_eq!(
+        status, 200,
+        "answer the browser with status 200, query or not"
+    );
+    assert!(returned.is_empty(), "no query, no pairs: got {returned:?}");
     assert_eq!(
         printed, "(no query parameters)\n",
         "print `(no query parameters)` when there are none"

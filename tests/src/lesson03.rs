@@ -307,6 +307,28 @@ pub fn stray_requests_do_not_end_the_wait(
             for (path, what) in strays {
                 statuses.push((what, get(&format!("{base}{path}")).status));
             }
+            // Our own state, but a parameter sent twice: which one would be meant? Neither.
+            let state = url::Url::parse(&url)
+                .ok()
+                .and_then(|u| {
+                    u.query_pairs()
+                        .find(|(n, _)| n == "state")
+                        .map(|(_, v)| v.into_owned())
+                })
+                .unwrap_or_default();
+            let state: String = url::form_urlencoded::byte_serialize(state.as_bytes()).collect();
+            for (path, what) in [
+                (
+                    format!("/callback?code=attacker-code&code=x&state={state}"),
+                    "a callback with two codes",
+                ),
+                (
+                    format!("/callback?code=attacker-code&state={state}&state=other"),
+                    "a callback with two states",
+                ),
+            ] {
+                statuses.push((what, get(&format!("{base}{path}")).status));
+            }
             let redirect = p
                 .resource_owner("alice")
                 .approve(&url)

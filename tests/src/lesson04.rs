@@ -9,7 +9,7 @@ use httpmock::prelude::*;
 use labkit::{Client, ErrorCode, Secret, TokenError, Tokens};
 use mock_provider::{Config, ManualClock, MockProvider};
 
-use crate::support::{approved_code, client_for, get_with_token, provider};
+use crate::support::{Scripted, approved_code, client_for, get_with_token, json_answer, provider};
 
 type ExchangeCode = fn(&Client, &Secret, &str) -> Result<Tokens, TokenError>;
 
@@ -19,6 +19,10 @@ const SCOPE: &str = "profile posts:read";
 fn rejected(result: Result<Tokens, TokenError>, expected: ErrorCode, what: &str) -> u16 {
     match result {
         Err(TokenError::Rejected { status, code, .. }) if code == expected => status,
+        Err(TokenError::Network(e)) if e.contains("status") => panic!(
+            "{what}: ureq turned the error status into Err({e:?}), so its JSON body was lost: \
+             build the agent with http_status_as_error(false) and read 4xx bodies"
+        ),
         other => panic!(
             "{what}: expected Err(TokenError::Rejected {{ code: {expected:?}, .. }}), got {other:?}"
         ),
@@ -99,10 +103,14 @@ pub fn wrong_redirect_uri_is_invalid_grant(exchange_code: ExchangeCode) {
 }
 
 fn client_at(server: &MockServer) -> Client {
+    client_for_base(&server.url(""))
+}
+
+fn client_for_base(base: &str) -> Client {
     Client {
-        authorize_url: server.url("/authorize"),
-        token_url: server.url("/token"),
-        api_url: server.url("/api"),
+        authorize_url: format!("{base}/authorize"),
+        token_url: format!("{base}/token"),
+        api_url: format!("{base}/api"),
         client_id: "lab-client".into(),
         client_secret: Some(Secret::new("lab-secret")),
         scope: SCOPE.into(),
@@ -112,37 +120,54 @@ fn client_at(server: &MockServer) -> Client {
 const TOKENS: &str = r#"{"access_token":"replica-token","token_type":"Bearer","expires_in":60}"#;
 
 pub fn sends_the_grant_as_a_form_asking_for_json(exchange_code: ExchangeCode) {
-    let server = MockServer::start();
+    let endpoint = Scripted::start(vec![json_answer(200, TOKENS)]);
+    let mut client = client_for_base(&endpoint.base);
+    client.client_secret = Some(Secret::new("lab-secret"));
     let nonce = format!("code-{}", std::process::id());
-    // Either client authentication method of RFC 6749 §2.3.1 is fine.
-    let form = |when: httpmock::When| {
-        when.method(POST)
-            .path("/token")
-            .header("accept", "application/json")
-            .form_urlencoded_tuple("grant_type", "authorization_code")
-            .form_urlencoded_tuple("code", &nonce)
-            .form_urlencoded_tuple("redirect_uri", REDIRECT)
-    };
-    let basic = server.mock(|when, then| {
-        form(when).header("authorization", "Basic bGFiLWNsaWVudDpsYWItc2VjcmV0");
-        then.status(200)
-            .header("content-type", "application/json")
-            .body(TOKENS);
-    });
-    let in_body = server.mock(|when, then| {
-        form(when)
-            .header_missing("authorization")
-            .form_urlencoded_tuple("client_id", "lab-client")
-            .form_urlencoded_tuple("client_secret", "lab-secret");
-        then.status(200)
-            .header("content-type", "application/json")
-            .body(TOKENS);
-    });
-    let result = exchange_code(&client_at(&server), &Secret::new(&nonce), REDIRECT);
+    let result = exchange_code(&client, &Secret::new(&nonce), REDIRECT);
+    let received = endpoint.received();
     assert_eq!(
-        basic.calls() + in_body.calls(),
+        received.len(),
         1,
-        "POST a form (grant_type, code, redirect_uri) with Accept: application/json and the client's credentials, once"
+        "send one request to the token endpoint, got {}",
+        received.len()
+    );
+    let r = &received[0];
+    assert_eq!(
+        r.method, "POST",
+        "the token request is a POST (RFC 6749 §4.1.3)"
+    );
+    assert_eq!(r.url, "/token", "POST to client.token_url itself");
+    assert!(
+        r.header("content-type")
+            .is_some_and(|t| t.starts_with("application/x-www-form-urlencoded")),
+        "the body is a form: use send_form (got Content-Type {:?})",
+        r.header("content-type")
+    );
+    assert_eq!(
+        r.header("accept"),
+        Some("application/json"),
+        "ask for JSON with the header Accept: application/json (some providers answer otherwise)"
+    );
+    for (field, value) in [
+        ("grant_type", "authorization_code"),
+        ("code", nonce.as_str()),
+        ("redirect_uri", REDIRECT),
+    ] {
+        assert_eq!(
+            r.form(field).as_deref(),
+            Some(value),
+            "the form needs {field}={value}"
+        );
+    }
+    // Either client authentication method of RFC 6749 §2.3.1, not both.
+    let basic = r.header("authorization") == Some("Basic bGFiLWNsaWVudDpsYWItc2VjcmV0");
+    let in_body = r.form("client_id").as_deref() == Some("lab-client")
+        && r.form("client_secret").as_deref() == Some("lab-secret");
+    assert!(
+        basic ^ in_body,
+        "authenticate as the client once: `Authorization: Basic base64(client_id:client_secret)` (basic_auth), or client_id and client_secret in the form — got Authorization {:?}",
+        r.header("authorization")
     );
     assert_eq!(
         result.map(|t| t.access_token.expose().to_string()),
@@ -271,7 +296,8 @@ pub fn redirects_are_not_followed(exchange_code: ExchangeCode) {
     );
     assert_eq!(
         result.err(),
-        Some(TokenError::UnexpectedStatus { status: 302 })
+        Some(TokenError::UnexpectedStatus { status: 302 }),
+        "a 302 from a token endpoint is TokenError::UnexpectedStatus"
     );
 }
 

@@ -9,7 +9,7 @@ use indicatif::ProgressBar;
 use labkit::{ApiError, Client, Post, Profile, Secret};
 use mock_provider::{Config, ManualClock, MockProvider};
 
-use crate::support::{approved_code, client_for, provider, within};
+use crate::support::{Scripted, approved_code, client_for, json_answer, provider, within};
 
 type Sleep<'a> = &'a dyn Fn(Duration);
 type FetchProfile = fn(&Client, &Secret, Sleep) -> Result<Profile, ApiError>;
@@ -153,7 +153,11 @@ pub fn obeys_retry_after(collect_posts: CollectPosts) {
     let count = result.unwrap_or_else(|e| {
         panic!("with 1 request a second allowed, collecting must still finish: {e}")
     });
-    assert_eq!((count, lines.len()), (137, 137));
+    assert_eq!(
+        (count, lines.len()),
+        (137, 137),
+        "every post, once, after waiting out each 429"
+    );
     let slept = slept.lock().unwrap();
     assert!(
         !slept.is_empty(),
@@ -200,7 +204,134 @@ pub fn a_missing_scope_is_forbidden(collect_posts: CollectPosts) {
         matches!(result, Err(ApiError::Forbidden { .. })),
         "a token without posts:read gets 403: expected Err(ApiError::Forbidden), got {result:?}"
     );
-    assert!(lines.is_empty());
+    assert!(lines.is_empty(), "nothing is written when the API refuses");
+}
+
+/// A client whose API is the scripted replica at `base`.
+fn replica_client(base: &str) -> Client {
+    Client {
+        authorize_url: format!("{base}/authorize"),
+        token_url: format!("{base}/token"),
+        api_url: format!("{base}/api"),
+        client_id: "lab-client".into(),
+        client_secret: Some(Secret::new("lab-secret")),
+        scope: "profile posts:read".into(),
+    }
+}
+
+const PROFILE: &str =
+    r#"{"id":1,"username":"alice","name":"Alice Liddell","email":"alice@example.test"}"#;
+
+fn too_many(retry_after: &str) -> crate::support::Canned {
+    (
+        429,
+        vec![
+            ("Retry-After", retry_after.to_string()),
+            ("Content-Type", "application/json".to_string()),
+        ],
+        r#"{"error":"rate_limited","error_description":"slow down"}"#.to_string(),
+    )
+}
+
+/// Runs `fetch_profile` against a replica, recording each sleep.
+fn profile_from(
+    api: &Scripted,
+    fetch_profile: FetchProfile,
+) -> (Result<Profile, ApiError>, Vec<Duration>) {
+    let slept = Arc::new(Mutex::new(Vec::new()));
+    let (client, record) = (replica_client(&api.base), slept.clone());
+    let result = within(
+        10,
+        "fetch_profile did not return (does it retry forever?)",
+        move || {
+            fetch_profile(&client, &Secret::new("replica-token"), &move |d| {
+                record.lock().unwrap().push(d)
+            })
+        },
+    );
+    let slept = slept.lock().unwrap().clone();
+    (result, slept)
+}
+
+pub fn waits_as_long_as_retry_after_says(fetch_profile: FetchProfile) {
+    let api = Scripted::start(vec![too_many("3"), json_answer(200, PROFILE)]);
+    let (result, slept) = profile_from(&api, fetch_profile);
+    let profile =
+        result.unwrap_or_else(|e| panic!("after one 429 and a wait, the API answers: {e}"));
+    assert_eq!(profile.username, "alice");
+    assert_eq!(
+        slept,
+        [Duration::from_secs(3)],
+        "the API said `Retry-After: 3`: sleep exactly that long, once, then try again"
+    );
+    for request in api.received() {
+        assert_eq!(
+            request.header("authorization"),
+            Some("Bearer replica-token"),
+            "send the token as `Authorization: Bearer <token>` (RFC 6750 §2.1) on every try"
+        );
+        assert!(
+            !request.url.contains("replica-token"),
+            "never put the token in the URL"
+        );
+    }
+}
+
+pub fn gives_up_when_the_api_keeps_answering_429(fetch_profile: FetchProfile) {
+    let api = Scripted::start(vec![too_many("1")]);
+    let (result, slept) = profile_from(&api, fetch_profile);
+    assert!(
+        matches!(result, Err(ApiError::RateLimited { .. })),
+        "an API that always answers 429: give up after a few tries with Err(ApiError::RateLimited), got {result:?}"
+    );
+    let tries = api.received().len();
+    assert!(
+        (2..=10).contains(&tries),
+        "try a few times (MAX_RETRIES + 1), not {tries}"
+    );
+    assert!(
+        slept.len() >= tries - 1,
+        "wait before each new try: {tries} tries, {} waits",
+        slept.len()
+    );
+}
+
+pub fn follows_next_until_null_and_encodes_the_cursor(collect_posts: CollectPosts) {
+    let post =
+        |id: &str| format!(r#"{{"id":"{id}","created_at":"2026-01-01T08:00:00Z","text":"t"}}"#);
+    // A short first page that is not the last, with a cursor that needs encoding.
+    let api = Scripted::start(vec![
+        json_answer(
+            200,
+            &format!(
+                r#"{{"posts":[{},{}],"next":"a+b/c=="}}"#,
+                post("p1"),
+                post("p2")
+            ),
+        ),
+        json_answer(200, &format!(r#"{{"posts":[{}],"next":null}}"#, post("p3"))),
+    ]);
+    let (client, token) = (replica_client(&api.base), Secret::new("replica-token"));
+    let (result, lines) = collect(collect_posts, client, token, Arc::new(no_sleep));
+    assert_eq!(
+        result.unwrap_or_else(|e| panic!("{e}")),
+        3,
+        "stop when `next` is null, not when a page is short: this API sent 2 posts and a `next`"
+    );
+    assert_eq!(lines.len(), 3, "one JSON line per post");
+    let received = api.received();
+    assert_eq!(received.len(), 2, "one request per page");
+    assert_eq!(
+        received[0].query("cursor"),
+        None,
+        "the first page has no cursor"
+    );
+    assert_eq!(
+        received[1].query("cursor").as_deref(),
+        Some("a+b/c=="),
+        "send `next` back as `cursor`, encoded (build the URL with url::Url and query_pairs_mut): got {}",
+        received[1].url
+    );
 }
 
 #[macro_export]
@@ -213,6 +344,9 @@ macro_rules! lesson05_suite {
             obeys_retry_after => $crate::lesson05::obeys_retry_after($k::collect_posts);
             an_expired_token_is_explained => $crate::lesson05::an_expired_token_is_explained($k::fetch_profile, $k::collect_posts);
             a_missing_scope_is_forbidden => $crate::lesson05::a_missing_scope_is_forbidden($k::collect_posts);
+            waits_as_long_as_retry_after_says => $crate::lesson05::waits_as_long_as_retry_after_says($k::fetch_profile);
+            gives_up_when_the_api_keeps_answering_429 => $crate::lesson05::gives_up_when_the_api_keeps_answering_429($k::fetch_profile);
+            follows_next_until_null_and_encodes_the_cursor => $crate::lesson05::follows_next_until_null_and_encodes_the_cursor($k::collect_posts);
         }
     };
 }

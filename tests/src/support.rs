@@ -130,3 +130,105 @@ pub fn within<T: Send + 'static>(
         Err(_) => panic!("{what}: still running after {seconds} s"),
     }
 }
+
+/// A request a [`Scripted`] server received.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub method: String,
+    /// Path and query, as sent.
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Received {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The decoded query parameter `name`, if sent once or more (the first).
+    pub fn query(&self, name: &str) -> Option<String> {
+        let query = self.url.split_once('?').map_or("", |(_, q)| q);
+        url::form_urlencoded::parse(query.as_bytes())
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.into_owned())
+    }
+
+    /// The decoded form field `name` of the body.
+    pub fn form(&self, name: &str) -> Option<String> {
+        url::form_urlencoded::parse(self.body.as_bytes())
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.into_owned())
+    }
+}
+
+/// A canned answer: status, headers, body.
+pub type Canned = (u16, Vec<(&'static str, String)>, String);
+
+/// A server on 127.0.0.1 that answers requests with canned answers, in order
+/// (the last one again once the list runs out), and records what it received:
+/// a replica of an API or token endpoint for faults and sequences the mock
+/// provider does not produce.
+pub struct Scripted {
+    pub base: String,
+    received: std::sync::Arc<std::sync::Mutex<Vec<Received>>>,
+    _server: std::sync::Arc<tiny_http::Server>,
+}
+
+impl Scripted {
+    pub fn start(answers: Vec<Canned>) -> Scripted {
+        let server =
+            std::sync::Arc::new(tiny_http::Server::http("127.0.0.1:0").expect("a loopback port"));
+        let base = format!("http://127.0.0.1:{}", labkit::port_of(&server));
+        let received = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (srv, log) = (server.clone(), received.clone());
+        std::thread::spawn(move || {
+            let mut next = 0;
+            while let Ok(mut request) = srv.recv() {
+                let mut body = String::new();
+                let _ = std::io::Read::read_to_string(request.as_reader(), &mut body);
+                log.lock().unwrap().push(Received {
+                    method: request.method().to_string(),
+                    url: request.url().to_string(),
+                    headers: request
+                        .headers()
+                        .iter()
+                        .map(|h| (h.field.to_string(), h.value.to_string()))
+                        .collect(),
+                    body,
+                });
+                let (status, headers, body) = answers[next.min(answers.len() - 1)].clone();
+                next += 1;
+                let mut response = tiny_http::Response::from_string(body).with_status_code(status);
+                for (name, value) in headers {
+                    response.add_header(
+                        tiny_http::Header::from_bytes(name, value).expect("a valid header"),
+                    );
+                }
+                let _ = request.respond(response);
+            }
+        });
+        Scripted {
+            base,
+            received,
+            _server: server,
+        }
+    }
+
+    /// What came in so far.
+    pub fn received(&self) -> Vec<Received> {
+        self.received.lock().unwrap().clone()
+    }
+}
+
+/// A JSON answer with this status.
+pub fn json_answer(status: u16, body: &str) -> Canned {
+    (
+        status,
+        vec![("Content-Type", "application/json".to_string())],
+        body.to_string(),
+    )
+}
