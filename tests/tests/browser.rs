@@ -457,7 +457,8 @@ fn a_real_browser_plays_the_student() {
         return;
     };
     let browser = Arc::new(browser);
-    let cases: [(&str, fn(&Arc<Browser>)); 5] = [
+    type Case = fn(&Arc<Browser>);
+    let cases: [(&str, Case); 5] = [
         (
             "approve",
             chromium_logs_in_as_alice_approves_and_the_listener_gets_the_code,
