@@ -187,6 +187,10 @@ pub fn an_expired_token_is_explained(fetch_profile: FetchProfile, collect_posts:
                 "keep the API's reason, got {description:?}"
             )
         }
+        Err(ApiError::Network(e)) if e.contains("status") => panic!(
+            "ureq turned the 401 into Err({e:?}), so its reason was lost: build the agent with \
+             http_status_as_error(false) and look at the status yourself"
+        ),
         other => panic!("an expired token: expected Err(ApiError::Unauthorized), got {other:?}"),
     }
     let (result, _) = collect(collect_posts, client_for(&p), token, Arc::new(no_sleep));
