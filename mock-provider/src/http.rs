@@ -9,10 +9,11 @@
 
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::ops::Range;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Sizes and times a connection may use.
 #[derive(Clone, Debug)]
@@ -21,7 +22,9 @@ pub struct Limits {
     pub max_head_bytes: usize,
     pub max_headers: usize,
     pub max_body_bytes: usize,
-    /// How long a read may stall (a half-sent request, an idle keep-alive connection).
+    /// How long a read may stall (a half-sent request, an idle keep-alive
+    /// connection), and how long a whole request may take to arrive once begun,
+    /// so that a client trickling a byte at a time cannot hold its thread for long.
     pub read_timeout: Duration,
     /// Connections served at once; more are closed at once.
     pub max_connections: usize,
@@ -47,18 +50,37 @@ pub struct Request {
     pub path: String,
     /// The raw query string after `?`, if any.
     pub query: Option<String>,
-    headers: Vec<(String, Vec<u8>)>,
+    /// The request head as received; `headers` are spans of it, so that a
+    /// request costs a few allocations rather than two per header.
+    head: Vec<u8>,
+    headers: Vec<HeaderSpan>,
     pub body: Vec<u8>,
     pub peer: SocketAddr,
+}
+
+/// Where a header's name and value are in [`Request::head`].
+#[derive(Debug)]
+struct HeaderSpan {
+    name: Range<usize>,
+    value: Range<usize>,
+}
+
+/// The values of the headers called `name` (case-insensitively).
+fn values_of<'a>(
+    head: &'a [u8],
+    headers: &'a [HeaderSpan],
+    name: &'a str,
+) -> impl Iterator<Item = &'a [u8]> + 'a {
+    headers
+        .iter()
+        .filter(move |h| head[h.name.clone()].eq_ignore_ascii_case(name.as_bytes()))
+        .map(move |h| &head[h.value.clone()])
 }
 
 impl Request {
     /// Every value of a header (names compare case-insensitively).
     pub fn header_all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a [u8]> + 'a {
-        self.headers
-            .iter()
-            .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_slice())
+        values_of(&self.head, &self.headers, name)
     }
 
     /// The header's value when it is sent once and is text; `Err` when it is sent
@@ -79,14 +101,24 @@ impl Request {
     #[cfg(test)]
     pub fn for_test(method: &str, target: &str, headers: &[(&str, &str)], body: &[u8]) -> Self {
         let (path, query) = split_target(target);
+        let mut head = Vec::new();
+        let mut spans = Vec::new();
+        for (name, value) in headers {
+            let name_start = head.len();
+            head.extend_from_slice(name.as_bytes());
+            let value_start = head.len();
+            head.extend_from_slice(value.as_bytes());
+            spans.push(HeaderSpan {
+                name: name_start..value_start,
+                value: value_start..head.len(),
+            });
+        }
         Request {
             method: method.into(),
             path,
             query,
-            headers: headers
-                .iter()
-                .map(|(n, v)| (n.to_string(), v.as_bytes().to_vec()))
-                .collect(),
+            head,
+            headers: spans,
             body: body.to_vec(),
             peer: "127.0.0.1:1".parse().unwrap(),
         }
@@ -132,6 +164,12 @@ pub trait Handler: Send + Sync + 'static {
     fn handle(&self, request: &Request) -> Response;
 }
 
+/// Connections the kernel holds before they are accepted. The standard library
+/// listens with 128, too few for a class whose hundreds of clients connect
+/// within a few milliseconds: the kernel drops the SYNs beyond it, and those
+/// clients wait a second before they try again.
+const ACCEPT_BACKLOG: i32 = 1024;
+
 /// A running server; dropping it stops accepting and wakes the accept loop.
 pub struct Server {
     addr: SocketAddr,
@@ -147,6 +185,10 @@ impl Server {
         handler: Arc<dyn Handler>,
     ) -> io::Result<Self> {
         let addr = listener.local_addr()?;
+        // Listening again on a listening socket sets its backlog (the system
+        // caps it, at net.core.somaxconn on Linux). Where that is not allowed,
+        // the provider still works, with the shorter queue.
+        let _ = socket2::SockRef::from(&listener).listen(ACCEPT_BACKLOG);
         let stopping = Arc::new(AtomicBool::new(false));
         let flag = stopping.clone();
         let accept = std::thread::Builder::new()
@@ -193,34 +235,74 @@ fn accept_loop(
         if stopping.load(Ordering::SeqCst) {
             break;
         }
-        let Ok(stream) = stream else { continue };
-        if open.fetch_add(1, Ordering::SeqCst) >= limits.max_connections {
-            open.fetch_sub(1, Ordering::SeqCst);
-            let _ = write_response(
-                &stream,
-                &Response::text(429, "too many connections: try again shortly"),
-                true,
-                false,
-            );
+        let stream = match stream {
+            Ok(stream) => stream,
+            Err(_) => {
+                // Out of file descriptors, most likely (a laptop's limit can be
+                // far below max_connections): wait for some to close rather
+                // than spin on accept().
+                std::thread::sleep(Duration::from_millis(10));
+                continue;
+            }
+        };
+        let Some(slot) = OpenSlot::take(&open, limits.max_connections) else {
+            refuse_busy(stream);
             continue;
-        }
-        let (limits, handler, still_open, stopping) = (
-            limits.clone(),
-            handler.clone(),
-            open.clone(),
-            stopping.clone(),
-        );
-        let spawned = std::thread::Builder::new()
+        };
+        let (limits, handler, stopping) = (limits.clone(), handler.clone(), stopping.clone());
+        // If the thread cannot start, the closure and its slot are dropped here.
+        let _ = std::thread::Builder::new()
             .name("mock-provider-conn".into())
             .stack_size(256 * 1024)
             .spawn(move || {
+                let _slot = slot;
                 serve_connection(stream, &limits, handler.as_ref(), &stopping);
-                still_open.fetch_sub(1, Ordering::SeqCst);
             });
-        if spawned.is_err() {
+    }
+}
+
+/// One of `max_connections`, given back when dropped: also when the
+/// connection's thread unwinds, so a bug cannot shrink the server's capacity.
+struct OpenSlot(Arc<AtomicUsize>);
+
+impl OpenSlot {
+    fn take(open: &Arc<AtomicUsize>, max: usize) -> Option<OpenSlot> {
+        if open.fetch_add(1, Ordering::SeqCst) >= max {
             open.fetch_sub(1, Ordering::SeqCst);
+            return None;
+        }
+        Some(OpenSlot(open.clone()))
+    }
+}
+
+impl Drop for OpenSlot {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Answers 429 on a connection over the limit, without blocking the accept loop.
+/// What the client has sent already is read first: closing a socket with unread
+/// input makes the kernel reset it, and the client could lose the answer.
+fn refuse_busy(mut stream: TcpStream) {
+    let _ = stream.set_nonblocking(true);
+    let mut sink = [0u8; 4096];
+    for _ in 0..16 {
+        match stream.read(&mut sink) {
+            Ok(n) if n > 0 => {}
+            _ => break,
         }
     }
+    let _ = write_response(
+        &stream,
+        &Response::text(
+            429,
+            "too many connections at once: close idle ones or try again shortly",
+        ),
+        true,
+        false,
+    );
+    let _ = stream.shutdown(Shutdown::Write);
 }
 
 /// Why a request could not be framed; each becomes a 4xx and a closed connection.
@@ -255,8 +337,10 @@ fn serve_connection(
     let Ok(peer) = stream.peer_addr() else { return };
     let mut conn = Connection {
         stream,
-        buf: Vec::with_capacity(1024),
+        buf: Vec::new(),
         peer,
+        request_began: None,
+        read_timeout: limits.read_timeout,
     };
     loop {
         if stopping.load(Ordering::Relaxed) {
@@ -296,12 +380,14 @@ fn serve_connection(
 
 /// Closes gently after a rejection: closing with unread input makes the kernel
 /// send a reset, and the client could lose the answer that explains the error.
+#[inline(never)] // Its buffer stays out of the connection loop's frame (see `next_request`).
 fn linger(stream: &mut TcpStream) {
     let _ = stream.shutdown(Shutdown::Write);
     let _ = stream.set_read_timeout(Some(Duration::from_millis(100)));
     let mut sink = [0u8; 8192];
     let mut drained = 0;
-    while drained < 1024 * 1024 {
+    let until = Instant::now() + Duration::from_secs(1);
+    while drained < 1024 * 1024 && Instant::now() < until {
         match stream.read(&mut sink) {
             Ok(n) if n > 0 => drained += n,
             _ => break,
@@ -314,31 +400,67 @@ struct Connection {
     /// Bytes read but not yet used (the start of a pipelined request).
     buf: Vec<u8>,
     peer: SocketAddr,
+    /// When the first byte of the request being read arrived.
+    request_began: Option<Instant>,
+    read_timeout: Duration,
 }
 
+/// Header slots on the stack, for the usual limit; a higher limit uses the heap.
+const STACK_HEADERS: usize = 64;
+
 impl Connection {
-    /// Reads more bytes; `Ok(false)` at end of stream.
+    /// Reads more bytes; `Ok(false)` at end of stream. Fails once the request
+    /// being read has taken longer than `read_timeout` in all (each read may
+    /// also wait that long, so a request gets at most twice that).
     fn fill(&mut self) -> io::Result<bool> {
-        let mut chunk = [0u8; 8192];
+        if self
+            .request_began
+            .is_some_and(|began| began.elapsed() > self.read_timeout)
+        {
+            return Err(io::ErrorKind::TimedOut.into());
+        }
+        // On the stack: its pages are the ones handlers use anyway, so an idle
+        // connection costs no more memory for it.
+        let mut chunk = [0u8; 4096];
         let n = self.stream.read(&mut chunk)?;
+        if n > 0 {
+            self.request_began.get_or_insert_with(Instant::now);
+        }
         self.buf.extend_from_slice(&chunk[..n]);
         Ok(n > 0)
     }
 
+    /// Not inlined into the connection loop, so that its buffers (a read buffer
+    /// and the header slots) are gone from the stack when the handler runs: a
+    /// thread's resident stack is as deep as its deepest call, and with hundreds
+    /// of connections open that adds up.
+    #[inline(never)]
     fn next_request(&mut self, limits: &Limits) -> Next {
+        // A pipelined request has begun already.
+        self.request_began = (!self.buf.is_empty()).then(Instant::now);
         // 1. The head: read until httparse sees the blank line.
         let (head_len, method, target, version, headers) = loop {
-            let mut slots = vec![httparse::EMPTY_HEADER; limits.max_headers];
-            let mut parsed = httparse::Request::new(&mut slots);
+            let mut on_stack = [httparse::EMPTY_HEADER; STACK_HEADERS];
+            let mut on_heap = Vec::new();
+            let slots = if limits.max_headers <= STACK_HEADERS {
+                &mut on_stack[..limits.max_headers]
+            } else {
+                on_heap.resize(limits.max_headers, httparse::EMPTY_HEADER);
+                &mut on_heap[..]
+            };
+            let mut parsed = httparse::Request::new(slots);
             match parsed.parse(&self.buf) {
                 Ok(httparse::Status::Complete(len)) => {
                     let method = parsed.method.unwrap_or_default().to_string();
                     let target = parsed.path.unwrap_or_default().to_string();
                     let version = parsed.version.unwrap_or(1);
-                    let headers: Vec<(String, Vec<u8>)> = parsed
+                    let headers: Vec<HeaderSpan> = parsed
                         .headers
                         .iter()
-                        .map(|h| (h.name.to_string(), h.value.to_vec()))
+                        .map(|h| HeaderSpan {
+                            name: span_of(&self.buf, h.name.as_bytes()),
+                            value: span_of(&self.buf, h.value),
+                        })
                         .collect();
                     break (len, method, target, version, headers);
                 }
@@ -379,34 +501,34 @@ impl Connection {
                 format!("request head larger than {} bytes", limits.max_head_bytes),
             ));
         }
-        self.buf.drain(..head_len);
+        let rest = self.buf.split_off(head_len);
+        let head = std::mem::replace(&mut self.buf, rest);
 
-        let header = |name: &'static str| {
-            headers
-                .iter()
-                .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
-        };
+        let header = |name: &'static str| values_of(&head, &headers, name);
         if !target.starts_with('/') {
             return Next::Reject(reject(
                 400,
                 "the request target must be a path starting with /",
             ));
         }
-        let connection = header("connection")
-            .map(|(_, v)| String::from_utf8_lossy(v).to_ascii_lowercase())
-            .collect::<Vec<_>>()
-            .join(",");
+        // RFC 9110 §7.6.1: Connection is a list of options, in any case.
+        let connection_has = |option: &[u8]| {
+            header("connection").any(|v| {
+                v.split(|b| *b == b',')
+                    .any(|o| o.trim_ascii().eq_ignore_ascii_case(option))
+            })
+        };
         let keep_alive = if version == 0 {
-            connection.contains("keep-alive")
+            connection_has(b"keep-alive")
         } else {
-            !connection.contains("close")
+            !connection_has(b"close")
         };
 
         // 2. The body, framed by Content-Length or chunked transfer coding (RFC 9112 §6).
         let chunked = match header("transfer-encoding").count() {
             0 => false,
             1 => {
-                let (_, v) = header("transfer-encoding").next().unwrap();
+                let v = header("transfer-encoding").next().unwrap();
                 if !v.eq_ignore_ascii_case(b"chunked") {
                     return Next::Reject(reject(
                         400,
@@ -417,19 +539,19 @@ impl Connection {
             }
             _ => return Next::Reject(reject(400, "Transfer-Encoding is sent more than once")),
         };
-        let mut lengths = header("content-length").map(|(_, v)| v.clone());
-        let content_length = match (lengths.next(), lengths.next()) {
-            (None, _) => None,
-            (Some(v), None) => match std::str::from_utf8(&v)
-                .ok()
-                .and_then(|s| s.trim().parse::<usize>().ok())
-            {
-                Some(n) => Some(n),
-                None => return Next::Reject(reject(400, "Content-Length is not a number")),
-            },
-            (Some(_), Some(_)) => {
-                return Next::Reject(reject(400, "Content-Length is sent more than once"));
+        let content_length = match header("content-length").count() {
+            0 => None,
+            1 => {
+                // RFC 9110 §8.6: 1*DIGIT; Rust's parser would also take a sign.
+                let v = header("content-length").next().unwrap();
+                if v.is_empty() || !v.iter().all(u8::is_ascii_digit) {
+                    return Next::Reject(reject(400, "Content-Length is not a number"));
+                }
+                // Too many digits for a usize is too large a body.
+                let n = std::str::from_utf8(v).ok().and_then(|s| s.parse().ok());
+                Some(n.unwrap_or(usize::MAX))
             }
+            _ => return Next::Reject(reject(400, "Content-Length is sent more than once")),
         };
         if chunked && content_length.is_some() {
             return Next::Reject(reject(
@@ -443,8 +565,7 @@ impl Connection {
                 format!("request body larger than {} bytes", limits.max_body_bytes),
             ));
         }
-        let expects_continue =
-            header("expect").any(|(_, v)| v.eq_ignore_ascii_case(b"100-continue"));
+        let expects_continue = header("expect").any(|v| v.eq_ignore_ascii_case(b"100-continue"));
         if expects_continue && (chunked || content_length.unwrap_or(0) > 0) {
             let _ = self.stream.write_all(b"HTTP/1.1 100 Continue\r\n\r\n");
         }
@@ -466,6 +587,7 @@ impl Connection {
                 method,
                 path,
                 query,
+                head,
                 headers,
                 body,
                 peer: self.peer,
@@ -495,15 +617,31 @@ impl Connection {
         let mut body = Vec::new();
         loop {
             let line = self.read_line(limits)?;
-            let size_text = line.split(';').next().unwrap_or("").trim();
-            let size = usize::from_str_radix(size_text, 16)
-                .map_err(|_| reject(400, "malformed chunk size"))?;
-            if size == 0 {
-                // Trailer section: lines until an empty one.
-                while !self.read_line(limits)?.is_empty() {}
-                return Ok(body);
+            // RFC 9112 §7.1: chunk-size is 1*HEXDIG, perhaps followed by extensions.
+            let size_text = line.split(';').next().unwrap_or("").trim_end();
+            if size_text.is_empty() || !size_text.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return Err(reject(400, "malformed chunk size"));
             }
-            if body.len() + size > limits.max_body_bytes {
+            // Too many digits for a usize is too large a chunk.
+            let size = usize::from_str_radix(size_text, 16).unwrap_or(usize::MAX);
+            if size == 0 {
+                // Trailer section: lines until an empty one, no more than a head's worth.
+                let mut trailers = 0;
+                loop {
+                    let line = self.read_line(limits)?;
+                    if line.is_empty() {
+                        return Ok(body);
+                    }
+                    trailers += line.len() + 2;
+                    if trailers > limits.max_head_bytes {
+                        return Err(reject(
+                            431,
+                            format!("trailers larger than {} bytes", limits.max_head_bytes),
+                        ));
+                    }
+                }
+            }
+            if size > limits.max_body_bytes - body.len() {
                 return Err(reject(
                     413,
                     format!("request body larger than {} bytes", limits.max_body_bytes),
@@ -534,6 +672,12 @@ impl Connection {
             }
         }
     }
+}
+
+/// Where `part`, a subslice that httparse returned, lies in `whole`.
+fn span_of(whole: &[u8], part: &[u8]) -> Range<usize> {
+    let start = part.as_ptr() as usize - whole.as_ptr() as usize;
+    start..start + part.len()
 }
 
 fn split_target(target: &str) -> (String, Option<String>) {
@@ -578,9 +722,11 @@ fn write_response(
         reason_phrase(response.status)
     )?;
     for (name, value) in &response.headers {
+        out.extend_from_slice(name.as_bytes());
+        out.extend_from_slice(b": ");
         // Values are built by this crate; a stray CR or LF would split the header.
-        let value: String = value.chars().filter(|c| *c != '\r' && *c != '\n').collect();
-        write!(out, "{name}: {value}\r\n")?;
+        out.extend(value.bytes().filter(|b| *b != b'\r' && *b != b'\n'));
+        out.extend_from_slice(b"\r\n");
     }
     write!(out, "Content-Length: {}\r\n", response.body.len())?;
     if close {

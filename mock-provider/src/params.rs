@@ -5,6 +5,8 @@
 //! RFC 6749 §3.1 and §3.2: a parameter sent without a value is treated as omitted,
 //! and a parameter must not be sent more than once.
 
+use std::borrow::Cow;
+
 use percent_encoding::percent_decode;
 
 /// Decoded name/value pairs, in the order they were sent.
@@ -94,11 +96,17 @@ fn decode(raw: &[u8]) -> Result<String, ParamError> {
             }
         }
     }
-    let plus_as_space: Vec<u8> = raw
-        .iter()
-        .map(|b| if *b == b'+' { b' ' } else { *b })
-        .collect();
-    let bytes: Vec<u8> = percent_decode(&plus_as_space).collect();
+    // `+` becomes a space before decoding, so that `%2B` stays a plus sign.
+    let spaced: Cow<[u8]> = if raw.contains(&b'+') {
+        raw.iter()
+            .map(|b| if *b == b'+' { b' ' } else { *b })
+            .collect()
+    } else {
+        Cow::Borrowed(raw)
+    };
+    // Sized once: decoding never makes the text longer.
+    let mut bytes = Vec::with_capacity(raw.len());
+    bytes.extend(percent_decode(&spaced));
     String::from_utf8(bytes)
         .map_err(|_| ParamError::NotUtf8(String::from_utf8_lossy(raw).into_owned()))
 }
@@ -115,6 +123,13 @@ mod tests {
             all,
             vec![("q", "a b c"), ("name", "élève"), ("x", "1"), ("y", "")]
         );
+    }
+
+    #[test]
+    fn an_encoded_plus_stays_a_plus() {
+        let p = Params::parse(b"a=1%2B1+%3D+2&b=%2b").unwrap();
+        let all: Vec<_> = p.iter().collect();
+        assert_eq!(all, vec![("a", "1+1 = 2"), ("b", "+")]);
     }
 
     #[test]

@@ -6,19 +6,32 @@
 //!
 //! Memory stays bounded (DESIGN D5 behaviour 15): codes, pending consent pages and
 //! tokens are purged when they expire (each kind has one lifetime, so a FIFO queue
-//! holds them in expiry order), and each client/user pair keeps at most
-//! [`MAX_GRANTS_PER_PAIR`] grants, the oldest revoked first (as some real providers do).
+//! holds them in expiry order); at most [`MAX_PENDING`] consent pages and
+//! [`MAX_CODES`] codes are held, the oldest forgotten first; and each client/user
+//! pair keeps at most [`MAX_GRANTS_PER_PAIR`] grants, the oldest revoked first
+//! (as some real providers do).
+//! A record removed early (a used consent page, a revoked or evicted token) leaves
+//! its queue entry behind; such entries are dropped once they outnumber the live
+//! records (see [`compact`]), so a queue never grows past about twice its map.
 
 use std::collections::{HashMap, VecDeque};
+use std::hash::Hash;
 
 use crate::config::Scopes;
 use crate::secrets::{Digest, digest, new_id, new_secret};
 
-pub const MAX_GRANTS_PER_PAIR: usize = 1000;
+/// Large enough that a class of hundreds of students, all logging in as alice
+/// with the same client, never sees a token revoked while it is still in use;
+/// a grant with its two tokens takes well under a kilobyte.
+pub const MAX_GRANTS_PER_PAIR: usize = 10_000;
 /// Per grant: access tokens still valid, and rotated-out refresh tokens remembered
 /// for reuse detection.
 pub const MAX_TOKENS_PER_GRANT: usize = 100;
 pub const MAX_PENDING: usize = 10_000;
+/// Codes held at once, used or not, the oldest forgotten first: a class issues
+/// far fewer within a code's lifetime, but a load test can issue thousands a
+/// second, and without a cap they would all be held for a minute.
+pub const MAX_CODES: usize = 20_000;
 /// Expired tokens are remembered this long, to tell "expired" from "unknown".
 pub const EXPIRED_GRACE_MS: u64 = 10 * 60 * 1000;
 
@@ -109,6 +122,15 @@ pub struct Store {
     next_flow: FlowId,
 }
 
+/// Drops the entries of `queue` whose record has left `map`, once they are the
+/// majority: each pass costs the queue's length, and is paid for by at least as
+/// many removals since the last one.
+fn compact<K: Eq + Hash, V>(queue: &mut VecDeque<(u64, K)>, map: &HashMap<K, V>) {
+    if queue.len() > 2 * map.len() + 1024 {
+        queue.retain(|(_, key)| map.contains_key(key));
+    }
+}
+
 /// How many records of each kind the store holds (for the inspector and tests).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct Counts {
@@ -144,7 +166,11 @@ impl Store {
             let (_, id) = self.pending_queue.pop_front().unwrap();
             self.pending.remove(&id);
         }
-        while self.code_queue.front().is_some_and(|(at, _)| *at <= now) {
+        while self
+            .code_queue
+            .front()
+            .is_some_and(|(at, _)| *at <= now || self.codes.len() > MAX_CODES)
+        {
             let (_, key) = self.code_queue.pop_front().unwrap();
             self.codes.remove(&key);
         }
@@ -176,6 +202,10 @@ impl Store {
                 }
             }
         }
+        compact(&mut self.pending_queue, &self.pending);
+        compact(&mut self.code_queue, &self.codes);
+        compact(&mut self.access_queue, &self.access);
+        compact(&mut self.refresh_queue, &self.refresh);
     }
 
     pub fn add_pending(&mut self, pending: Pending) -> String {
@@ -296,8 +326,11 @@ impl Store {
         let Some(grant) = self.grants.remove(&grant_id) else {
             return 0;
         };
-        if let Some(pair) = self.grants_by_pair.get_mut(&(grant.client, grant.user)) {
-            pair.retain(|g| *g != grant_id);
+        // Grant ids only grow, so each pair's queue is sorted.
+        if let Some(pair) = self.grants_by_pair.get_mut(&(grant.client, grant.user))
+            && let Ok(i) = pair.binary_search(&grant_id)
+        {
+            pair.remove(i);
         }
         let mut killed = 0;
         for k in &grant.access {
@@ -318,5 +351,73 @@ impl Store {
         if let Some(token) = self.access.get_mut(key) {
             token.revoked = true;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn grant(store: &mut Store) -> GrantId {
+        let scope = Scopes::parse("profile").unwrap();
+        store.new_grant(0, 0, scope, 1, 1_000, 2_000).0
+    }
+
+    #[test]
+    fn queues_of_records_removed_early_do_not_grow_without_bound() {
+        let mut store = Store::default();
+        let ids: Vec<GrantId> = (0..3000).map(|_| grant(&mut store)).collect();
+        for id in &ids[..2500] {
+            store.revoke_grant(*id);
+        }
+        store.purge(0);
+        assert_eq!(store.access.len(), 500);
+        assert_eq!(
+            store.access_queue.len(),
+            500,
+            "revoked tokens' entries are dropped"
+        );
+        assert_eq!(store.refresh_queue.len(), 500);
+        // What is left still expires on time.
+        store.purge(2_000 + EXPIRED_GRACE_MS);
+        assert_eq!(store.counts().grants, 0);
+    }
+
+    #[test]
+    fn a_class_sharing_one_client_and_user_keeps_its_grants_up_to_the_cap() {
+        let mut store = Store::default();
+        let first = grant(&mut store);
+        let second = grant(&mut store);
+        // 500 students, ten flows each, all as alice with lab-public.
+        for _ in 2..5000 {
+            grant(&mut store);
+        }
+        assert!(
+            store.grants.contains_key(&first),
+            "a class does not reach the cap"
+        );
+        for _ in 5000..MAX_GRANTS_PER_PAIR {
+            grant(&mut store);
+        }
+        assert!(
+            store.grants.contains_key(&first),
+            "no grant is evicted below the cap"
+        );
+        grant(&mut store);
+        assert!(
+            !store.grants.contains_key(&first),
+            "past the cap, the oldest goes"
+        );
+        assert!(store.grants.contains_key(&second));
+        assert_eq!(store.counts().access_tokens, MAX_GRANTS_PER_PAIR);
+    }
+
+    #[test]
+    fn revoking_a_grant_removes_it_from_its_pair() {
+        let mut store = Store::default();
+        let ids: Vec<GrantId> = (0..5).map(|_| grant(&mut store)).collect();
+        store.revoke_grant(ids[2]);
+        let pair: Vec<GrantId> = store.grants_by_pair[&(0, 0)].iter().copied().collect();
+        assert_eq!(pair, [ids[0], ids[1], ids[3], ids[4]]);
     }
 }

@@ -1,0 +1,193 @@
+//! Slow, stalled and idle clients hold only their own connection (DESIGN D5
+//! behaviour 15, D8): everyone else is served as usual, and the provider lets
+//! go of them after a bounded time. Timeouts here are a fraction of a second.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use common::*;
+use mock_provider::{Config, MockProvider, http::Limits};
+
+const READ_TIMEOUT: Duration = Duration::from_millis(300);
+
+fn provider_with(limits: Limits) -> MockProvider {
+    MockProvider::start(Config {
+        limits,
+        ..Config::default()
+    })
+    .unwrap()
+}
+
+fn short_timeouts() -> Limits {
+    Limits {
+        read_timeout: READ_TIMEOUT,
+        ..Limits::default()
+    }
+}
+
+/// Everything the server sends until it closes, waiting at most `patience`.
+fn read_all(stream: &mut TcpStream, patience: Duration) -> String {
+    stream.set_read_timeout(Some(patience)).unwrap();
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+/// Sends `start` at once, then `more` one byte at a time, each well within the
+/// read timeout, for as long as the server listens; returns what the server
+/// answered and when.
+fn trickle(p: &MockProvider, start: &[u8], more: &[u8]) -> (String, Duration) {
+    let mut stream = TcpStream::connect(p.addr()).unwrap();
+    stream.set_nodelay(true).unwrap();
+    stream.write_all(start).unwrap();
+    let started = Instant::now();
+    let mut reader = stream.try_clone().unwrap();
+    let answered = Arc::new(AtomicBool::new(false));
+    let stop = answered.clone();
+    let more = more.to_vec();
+    let writer = std::thread::spawn(move || {
+        for byte in more.iter().cycle().take(200) {
+            if stop.load(Ordering::SeqCst) || stream.write_all(&[*byte]).is_err() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    });
+    let answer = read_all(&mut reader, Duration::from_secs(5));
+    let took = started.elapsed();
+    answered.store(true, Ordering::SeqCst);
+    let _ = writer.join();
+    (answer, took)
+}
+
+#[test]
+fn a_head_trickled_a_byte_at_a_time_is_cut_off_with_408() {
+    let p = provider_with(short_timeouts());
+    // Never ends: the header line grows for as long as the client cares to send.
+    let (answer, took) = trickle(&p, b"GET / HTTP/1.1\r\nX-Slow: ", b"a");
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("did not arrive in time"), "{answer}");
+    assert!(
+        took < 3 * READ_TIMEOUT,
+        "cut off after {took:?}, not when the client stopped"
+    );
+}
+
+#[test]
+fn a_body_trickled_a_byte_at_a_time_is_cut_off_with_408() {
+    let p = provider_with(short_timeouts());
+    let head = b"POST /token HTTP/1.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 60000\r\n\r\n";
+    let (answer, took) = trickle(&p, head, b"a");
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(took < 3 * READ_TIMEOUT, "cut off after {took:?}");
+}
+
+#[test]
+fn many_idle_keep_alive_connections_do_not_hold_up_a_flow() {
+    let p = start();
+    // Connections that finished a request and keep the connection open, and
+    // connections that never sent anything (a port scan, a browser's preconnect).
+    let mut idle: Vec<TcpStream> = (0..100)
+        .map(|_| {
+            let mut s = TcpStream::connect(p.addr()).unwrap();
+            s.write_all(b"GET /.well-known/oauth-authorization-server HTTP/1.1\r\nHost: x\r\n\r\n")
+                .unwrap();
+            let mut first = [0u8; 12];
+            s.read_exact(&mut first).unwrap();
+            assert_eq!(&first, b"HTTP/1.1 200");
+            s
+        })
+        .collect();
+    idle.extend((0..100).map(|_| TcpStream::connect(p.addr()).unwrap()));
+    let started = Instant::now();
+    let (access, _) = tokens(&p);
+    assert_eq!(
+        get(&format!("{}/api/me", p.base_url()), Some(&access)).status,
+        200
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "a full flow took {:?} beside 200 idle connections",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn idle_keep_alive_connections_are_closed_after_the_read_timeout() {
+    let p = provider_with(short_timeouts());
+    let mut s = TcpStream::connect(p.addr()).unwrap();
+    s.write_all(b"GET /.well-known/oauth-authorization-server HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    let started = Instant::now();
+    let answer = read_all(&mut s, Duration::from_secs(5));
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(
+        started.elapsed() < 3 * READ_TIMEOUT,
+        "closed after {:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn connections_over_the_cap_get_429_with_a_reason_and_the_cap_frees_up() {
+    let p = provider_with(Limits {
+        max_connections: 3,
+        ..Limits::default()
+    });
+    let held: Vec<TcpStream> = (0..3)
+        .map(|_| TcpStream::connect(p.addr()).unwrap())
+        .collect();
+    // The accept loop counts a connection once it has started its thread.
+    std::thread::sleep(Duration::from_millis(50));
+    let mut extra = TcpStream::connect(p.addr()).unwrap();
+    extra
+        .write_all(b"GET /api/me HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    let answer = read_all(&mut extra, Duration::from_secs(5));
+    assert!(answer.starts_with("HTTP/1.1 429"), "{answer}");
+    assert!(answer.contains("too many connections"), "{answer}");
+    drop(held);
+    // The slots come back as those connections close.
+    let deadline = Instant::now() + Duration::from_secs(2);
+    loop {
+        let mut s = TcpStream::connect(p.addr()).unwrap();
+        s.write_all(
+            b"GET /.well-known/oauth-authorization-server HTTP/1.1\r\nConnection: close\r\n\r\n",
+        )
+        .unwrap();
+        let answer = read_all(&mut s, Duration::from_secs(5));
+        if answer.starts_with("HTTP/1.1 200") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "still refused: {answer}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn a_client_that_never_reads_its_answers_does_not_hold_up_others() {
+    let p = provider_with(short_timeouts());
+    let mut s = TcpStream::connect(p.addr()).unwrap();
+    s.set_write_timeout(Some(Duration::from_secs(1))).unwrap();
+    // Pipelined requests whose answers (a page each) pile up unread until the
+    // socket buffers fill; the server's writes then time out and it closes.
+    let flood = std::thread::spawn(move || {
+        let request = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n".repeat(2000);
+        let _ = s.write_all(&request);
+        s
+    });
+    let started = Instant::now();
+    // Meanwhile another student is served.
+    let (access, _) = tokens(&p);
+    assert_eq!(
+        get(&format!("{}/api/me", p.base_url()), Some(&access)).status,
+        200
+    );
+    assert!(started.elapsed() < Duration::from_secs(2));
+    drop(flood);
+}
