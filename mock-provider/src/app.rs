@@ -165,8 +165,7 @@ pub fn form_body(req: &Request) -> Result<Params, String> {
         ));
     }
     let params = Params::parse(&req.body).map_err(|e| e.to_string())?;
-    let names: Vec<&str> = params.iter().map(|(n, _)| n).collect();
-    if let Some(name) = params.first_repeated(&names) {
+    if let Some(name) = params.any_repeated() {
         return Err(format!(
             "parameter {name} is sent more than once (RFC 6749 §3.2)"
         ));

@@ -86,6 +86,8 @@ fn refuse(error: &'static str, description: impl Into<String>) -> Refusal {
 struct Checked {
     client: usize,
     redirect_uri: String,
+    /// False when the request left it out and the one registered URI is used.
+    redirect_uri_sent: bool,
     state: Option<String>,
 }
 
@@ -171,6 +173,7 @@ fn check_client(app: &App, params: &Params) -> Result<Checked, String> {
         .client_index(client_id)
         .ok_or_else(|| format!("no application is registered with client_id {client_id:?}"))?;
     let registered = &app.config.clients[client].redirect_uris;
+    let redirect_uri_sent = params.get("redirect_uri").ok().flatten().is_some();
     let redirect_uri = match params.get("redirect_uri").ok().flatten() {
         Some(uri) => {
             if !registered.iter().any(|r| redirect_uri_matches(r, uri)) {
@@ -197,6 +200,7 @@ fn check_client(app: &App, params: &Params) -> Result<Checked, String> {
     Ok(Checked {
         client,
         redirect_uri,
+        redirect_uri_sent,
         state,
     })
 }
@@ -207,8 +211,7 @@ fn check_request(
     client: usize,
     params: &Params,
 ) -> Result<(Scopes, Option<String>), Refusal> {
-    let names: Vec<&str> = params.iter().map(|(n, _)| n).collect();
-    if let Some(name) = params.first_repeated(&names) {
+    if let Some(name) = params.any_repeated() {
         return Err(refuse(
             "invalid_request",
             format!("{name} is sent more than once (RFC 6749 §3.1)"),
@@ -346,6 +349,7 @@ pub fn get(app: &App, req: &Request, step: &mut Step) -> Response {
     let pending = Pending {
         client: checked.client,
         redirect_uri: checked.redirect_uri.clone(),
+        redirect_uri_sent: checked.redirect_uri_sent,
         state: checked.state.clone(),
         scope,
         challenge,
@@ -382,6 +386,7 @@ fn approve(
         client: checked.client,
         user,
         redirect_uri: checked.redirect_uri.clone(),
+        redirect_uri_sent: checked.redirect_uri_sent,
         scope,
         challenge,
         flow,
@@ -445,6 +450,7 @@ pub fn post(app: &App, req: &Request, step: &mut Step) -> Response {
     let checked = Checked {
         client: pending.client,
         redirect_uri: pending.redirect_uri.clone(),
+        redirect_uri_sent: pending.redirect_uri_sent,
         state: pending.state.clone(),
     };
     match decision {

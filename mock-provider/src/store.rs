@@ -43,6 +43,8 @@ pub type FlowId = u64;
 pub struct Pending {
     pub client: usize,
     pub redirect_uri: String,
+    /// Whether the authorization request named it (RFC 6749 §4.1.3 then requires it again).
+    pub redirect_uri_sent: bool,
     pub state: Option<String>,
     pub scope: Scopes,
     pub challenge: Option<String>,
@@ -56,6 +58,8 @@ pub struct CodeDetails {
     pub client: usize,
     pub user: usize,
     pub redirect_uri: String,
+    /// Whether the authorization request named it (RFC 6749 §4.1.3 then requires it again).
+    pub redirect_uri_sent: bool,
     pub scope: Scopes,
     pub challenge: Option<String>,
     pub flow: FlowId,
@@ -79,6 +83,8 @@ pub struct Grant {
     pub flow: FlowId,
     pub access: VecDeque<Digest>,
     pub refresh: VecDeque<Digest>,
+    /// The code it came from, once that code is only remembered for replays.
+    pub code: Option<Digest>,
 }
 
 #[derive(Debug)]
@@ -111,6 +117,8 @@ pub struct Store {
     pending_queue: VecDeque<(u64, String)>,
     /// Codes by digest; an expired one is purged before any lookup.
     pub codes: HashMap<Digest, CodeState>,
+    /// Used codes past their lifetime whose grant still lives: (grant, flow).
+    pub used_codes: HashMap<Digest, (GrantId, FlowId)>,
     code_queue: VecDeque<(u64, Digest)>,
     pub grants: HashMap<GrantId, Grant>,
     grants_by_pair: HashMap<(usize, usize), VecDeque<GrantId>>,
@@ -172,7 +180,15 @@ impl Store {
             .is_some_and(|(at, _)| *at <= now || self.codes.len() > MAX_CODES)
         {
             let (_, key) = self.code_queue.pop_front().unwrap();
-            self.codes.remove(&key);
+            // A used code outlives its lifetime while its grant does, so that a
+            // replay still revokes what it gave (behaviour 9); the grant's
+            // removal forgets it.
+            if let Some(CodeState::Used { grant, flow }) = self.codes.remove(&key)
+                && let Some(g) = self.grants.get_mut(&grant)
+            {
+                g.code = Some(key);
+                self.used_codes.insert(key, (grant, flow));
+            }
         }
         while self
             .access_queue
@@ -245,6 +261,7 @@ impl Store {
                 flow,
                 access: VecDeque::new(),
                 refresh: VecDeque::new(),
+                code: None,
             },
         );
         let pair = self.grants_by_pair.entry((client, user)).or_default();
@@ -331,6 +348,9 @@ impl Store {
             && let Ok(i) = pair.binary_search(&grant_id)
         {
             pair.remove(i);
+        }
+        if let Some(code) = grant.code {
+            self.used_codes.remove(&code);
         }
         let mut killed = 0;
         for k in &grant.access {

@@ -209,7 +209,8 @@ fn exchange_code(
     let now = app.now();
     let mut store = app.store();
     let key = digest(code);
-    let Some(record) = store.codes.get(&key) else {
+    let replayed = store.used_codes.get(&key).map(|&(grant, flow)| CodeState::Used { grant, flow });
+    let Some(record) = store.codes.get(&key).or(replayed.as_ref()) else {
         return Err(fail(
             "invalid_grant",
             format!(
@@ -242,6 +243,8 @@ fn exchange_code(
         ));
     }
     match get("redirect_uri") {
+        // §4.1.3: required only if the authorization request included it.
+        None if !details.redirect_uri_sent => {}
         None => {
             return Err(fail(
                 "invalid_request",

@@ -346,3 +346,69 @@ fn rfc6749_5_2_grant_type_errors() {
         "redirect_uri is required when it was in the request"
     );
 }
+
+// RFC 6749 §4.1.3: redirect_uri is required at the token endpoint only if the
+// authorization request included it.
+#[test]
+fn rfc6749_4_1_3_redirect_uri_only_if_it_was_sent() {
+    let mut config = Config::default();
+    config
+        .add_from_toml(
+            "[[client]]\nid = \"one-uri\"\nname = \"One URI\"\nsecret = \"one-secret\"\nredirect_uris = [\"http://127.0.0.1:7000/cb\"]\n",
+        )
+        .unwrap();
+    let p = MockProvider::start(config).unwrap();
+    let url = format!(
+        "{}/authorize?response_type=code&client_id=one-uri&state=s",
+        p.base_url()
+    );
+    let code_without = || {
+        let redirect = p.resource_owner("alice").approve(&url).unwrap();
+        assert!(redirect.location.starts_with("http://127.0.0.1:7000/cb?"));
+        redirect.param("code").unwrap()
+    };
+    let auth = Some(("one-uri", "one-secret"));
+    let code = code_without();
+    let ok = post_form(
+        &token_url(&p),
+        auth,
+        &[("grant_type", "authorization_code"), ("code", &code)],
+    );
+    assert_eq!(ok.status, 200, "{}", ok.body);
+    let code = code_without();
+    let other = post_form(
+        &token_url(&p),
+        auth,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", "http://127.0.0.1:7000/other"),
+        ],
+    );
+    assert_eq!(
+        other.error(),
+        "invalid_grant",
+        "a redirect_uri that was never used is still refused"
+    );
+}
+
+// RFC 6749 §4.1.2 (behaviour 9): a replay revokes the tokens even after the code's lifetime.
+#[test]
+fn rfc6749_4_1_2_replay_after_the_code_expired_still_revokes() {
+    let clock = ManualClock::new();
+    let p = MockProvider::start(Config::default().with_clock(clock.clone())).unwrap();
+    let code = code_for(&p, "lab-client", &[]);
+    let refresh_token = exchange(&p, &code).json()["refresh_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    clock.advance(Duration::from_secs(120));
+    let replay = exchange(&p, &code);
+    assert_eq!(replay.error(), "invalid_grant");
+    assert!(replay.body.contains("already used"), "{}", replay.body);
+    assert_eq!(
+        refresh(&p, &refresh_token, None).error(),
+        "invalid_grant",
+        "the grant was revoked"
+    );
+}
