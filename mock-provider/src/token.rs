@@ -209,7 +209,10 @@ fn exchange_code(
     let now = app.now();
     let mut store = app.store();
     let key = digest(code);
-    let replayed = store.used_codes.get(&key).map(|&(grant, flow)| CodeState::Used { grant, flow });
+    let replayed = store
+        .used_codes
+        .get(&key)
+        .map(|&(grant, flow)| CodeState::Used { grant, flow });
     let Some(record) = store.codes.get(&key).or(replayed.as_ref()) else {
         return Err(fail(
             "invalid_grant",
