@@ -505,6 +505,19 @@ impl Connection {
         let head = std::mem::replace(&mut self.buf, rest);
 
         let header = |name: &'static str| values_of(&head, &headers, name);
+        // RFC 9112 §3.2.2: a server must accept the absolute form too
+        // (`GET http://127.0.0.1:9000/api/me`); only its path and query matter here.
+        let target = match target
+            .strip_prefix("http://")
+            .or_else(|| target.strip_prefix("https://"))
+        {
+            Some(rest) => match rest.find(['/', '?']) {
+                Some(i) if rest[i..].starts_with('/') => rest[i..].to_string(),
+                Some(i) => format!("/{}", &rest[i..]),
+                None => "/".to_string(),
+            },
+            None => target,
+        };
         if !target.starts_with('/') {
             return Next::Reject(reject(
                 400,
@@ -581,6 +594,13 @@ impl Connection {
             }
         };
 
+        // RFC 9112 §3.2: an HTTP/1.1 request carries exactly one Host header.
+        if version == 1 && header("host").count() != 1 {
+            return Next::Reject(reject(
+                400,
+                "an HTTP/1.1 request needs exactly one Host header (RFC 9112 §3.2)",
+            ));
+        }
         let (path, query) = split_target(&target);
         Next::Request(
             Request {

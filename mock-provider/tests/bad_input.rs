@@ -75,7 +75,11 @@ fn malformed_requests_get_a_4xx_with_a_reason() {
         ("form to /authorize without id", form_post("/authorize", form, "decision=approve"), 400),
         ("garbage request line", b"HELLO\r\n\r\n".to_vec(), 400),
         ("binary junk", vec![0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03, b'\r', b'\n', b'\r', b'\n'], 400),
-        ("absolute-form target", get_req("http://evil.example/api/me"), 400),
+        // RFC 9112 §3.2.2: the absolute form is accepted; only the path matters.
+        ("absolute-form target", get_req("http://127.0.0.1/api/me"), 401),
+        // RFC 9112 §3.2: exactly one Host in HTTP/1.1.
+        ("no Host header", b"GET /.well-known/oauth-authorization-server HTTP/1.1\r\nConnection: close\r\n\r\n".to_vec(), 400),
+        ("two Host headers", b"GET /.well-known/oauth-authorization-server HTTP/1.1\r\nHost: a\r\nHost: b\r\nConnection: close\r\n\r\n".to_vec(), 400),
         ("header without colon", b"GET / HTTP/1.1\r\nHost x\r\n\r\n".to_vec(), 400),
         ("Content-Length not a number", b"POST /token HTTP/1.1\r\nContent-Length: ten\r\n\r\n".to_vec(), 400),
         ("two Content-Lengths", b"POST /token HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab".to_vec(), 400),
@@ -89,7 +93,7 @@ fn malformed_requests_get_a_4xx_with_a_reason() {
         ("two Authorization headers on the API", b"GET /api/me HTTP/1.1\r\nAuthorization: Bearer a\r\nAuthorization: Bearer b\r\nConnection: close\r\n\r\n".to_vec(), 400),
         ("empty bearer", b"GET /api/me HTTP/1.1\r\nAuthorization: Bearer \r\nConnection: close\r\n\r\n".to_vec(), 400),
         ("bearer with bad characters", b"GET /api/me HTTP/1.1\r\nAuthorization: Bearer a b,c\r\nConnection: close\r\n\r\n".to_vec(), 400),
-        ("bad Basic credentials", b"POST /token HTTP/1.1\r\nAuthorization: Basic !!!\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_vec(), 401),
+        ("bad Basic credentials", b"POST /token HTTP/1.1\r\nHost: x\r\nAuthorization: Basic !!!\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_vec(), 401),
         ("bad events cursor", get_req("/_lab/events?after=x"), 400),
         // Request line and headers.
         ("HTTP/2.0 request line", b"GET / HTTP/2.0\r\nHost: x\r\n\r\n".to_vec(), 400),
@@ -141,7 +145,7 @@ fn malformed_requests_get_a_4xx_with_a_reason() {
         ("Basic credentials without a colon", form_post_with("/token", &[("Authorization", "Basic bGFiLWNsaWVudA==")], form, "grant_type=authorization_code"), 401),
         ("Basic and client_secret at once", form_post_with("/token", &[("Authorization", "Basic bGFiLWNsaWVudDpsYWItc2VjcmV0")], form, "grant_type=authorization_code&client_secret=lab-secret"), 400),
         ("Authorization header not UTF-8 on the API", b"GET /api/me HTTP/1.1\r\nAuthorization: Bearer \xff\xfe\r\nConnection: close\r\n\r\n".to_vec(), 400),
-        ("a huge unknown bearer token", format!("GET /api/me HTTP/1.1\r\nAuthorization: Bearer {}\r\nConnection: close\r\n\r\n", "a".repeat(10_000)).into_bytes(), 401),
+        ("a huge unknown bearer token", format!("GET /api/me HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\nConnection: close\r\n\r\n", "a".repeat(10_000)).into_bytes(), 401),
     ];
     assert!(cases.len() >= 75, "{} cases", cases.len());
     // Every case is tried, and every wrong answer reported at once.
@@ -377,11 +381,15 @@ fn connection_options_are_read_as_a_list_in_any_case() {
     let meta = "GET /.well-known/oauth-authorization-server";
     assert_eq!(answers(&format!("{meta} HTTP/1.1\r\nHost: x")), 2);
     assert_eq!(
-        answers(&format!("{meta} HTTP/1.1\r\nConnection: TE, Close")),
+        answers(&format!(
+            "{meta} HTTP/1.1\r\nHost: x\r\nConnection: TE, Close"
+        )),
         1
     );
     assert_eq!(
-        answers(&format!("{meta} HTTP/1.1\r\nConnection: closed-caption")),
+        answers(&format!(
+            "{meta} HTTP/1.1\r\nHost: x\r\nConnection: closed-caption"
+        )),
         2
     );
     assert_eq!(answers(&format!("{meta} HTTP/1.0")), 1);

@@ -157,7 +157,7 @@ fn connections_over_the_cap_get_429_with_a_reason_and_the_cap_frees_up() {
     loop {
         let mut s = TcpStream::connect(p.addr()).unwrap();
         s.write_all(
-            b"GET /.well-known/oauth-authorization-server HTTP/1.1\r\nConnection: close\r\n\r\n",
+            b"GET /.well-known/oauth-authorization-server HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
         )
         .unwrap();
         let answer = read_all(&mut s, Duration::from_secs(5));
