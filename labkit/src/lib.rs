@@ -104,8 +104,8 @@ pub fn page(status: u16, title: &str, message: &str) -> tiny_http::Response<Curs
          <body><header><strong>OAuth2 Lab</strong> · the program's local listener on this computer</header>\
          <main><div class=\"mark\">{mark}</div><h1>{title}</h1><p>{message}</p>\
          <p class=\"note\">This page came from the program on your computer, not from the provider.</p></main></body></html>",
-        title = escape(title),
-        message = escape(message),
+        title = mock_provider::escape_html(title),
+        message = mock_provider::escape_html(message),
     );
     let header =
         |name: &str, value: &str| tiny_http::Header::from_bytes(name, value).expect("valid header");
@@ -118,11 +118,4 @@ pub fn page(status: u16, title: &str, message: &str) -> tiny_http::Response<Curs
             "Content-Security-Policy",
             "default-src 'none'; style-src 'unsafe-inline'; img-src data:",
         ))
-}
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }

@@ -52,6 +52,7 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{Client, Config, SCOPES, TraceOutput, User, builtin_clients, builtin_users};
 pub use data::Post;
 pub use owner::{Decision, OwnerError, Redirect, ResourceOwner};
+pub use pages::escape as escape_html;
 pub use resource::{DEFAULT_LIMIT, MAX_LIMIT};
 pub use secrets::{s256, shorten};
 pub use store::Counts;

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use labkit::{CallbackError, Client, Secret};
 use mock_provider::MockProvider;
 
-use crate::support::{client_for, get, provider, within};
+use crate::support::{client_at, client_for, get, provider, within};
 
 type NewState = fn() -> String;
 type AuthorizationUrl = fn(&Client, &str, &str) -> String;
@@ -36,14 +36,7 @@ pub fn state_is_long_random_and_url_safe(new_state: NewState) {
 }
 
 fn example_client() -> Client {
-    Client {
-        authorize_url: "http://127.0.0.1:9000/authorize".into(),
-        token_url: "http://127.0.0.1:9000/token".into(),
-        api_url: "http://127.0.0.1:9000/api".into(),
-        client_id: "lab-client".into(),
-        client_secret: Some(Secret::new("lab-secret")),
-        scope: "profile posts:read".into(),
-    }
+    client_at("http://127.0.0.1:9000")
 }
 
 /// The query of `url` as pairs, with a check that it starts with `endpoint`.
@@ -139,7 +132,7 @@ fn flow(
     wait_for_callback: WaitForCallback,
     client_change: fn(&mut Client),
     person: impl FnOnce(&MockProvider, String, u16) + Send + 'static,
-) -> (Result<Secret, CallbackError>, Arc<MockProvider>) {
+) -> Result<Secret, CallbackError> {
     let provider = Arc::new(provider());
     let mut client = client_for(&provider);
     client_change(&mut client);
@@ -153,10 +146,17 @@ fn flow(
     );
     let p = provider.clone();
     std::thread::spawn(move || person(&p, url, port));
-    let result = within(15, "wait_for_callback did not return", move || {
+    // `provider` lives until the wait is over: the person's thread needs it.
+    within(15, "wait_for_callback did not return", move || {
         wait_for_callback(&server, &state, Instant::now() + Duration::from_secs(10))
-    });
-    (result, provider)
+    })
+}
+
+/// Alice, at the consent page, logs in and approves.
+fn alice_approves(p: &MockProvider, url: &str) -> mock_provider::Redirect {
+    p.resource_owner("alice")
+        .approve(url)
+        .expect("alice approves")
 }
 
 fn no_change(_: &mut Client) {}
@@ -167,16 +167,13 @@ pub fn approval_returns_the_code(
     wait: WaitForCallback,
 ) {
     let (tx, rx) = std::sync::mpsc::channel();
-    let (result, _) = flow(
+    let result = flow(
         new_state,
         authorization_url,
         wait,
         no_change,
         move |p, url, _| {
-            let redirect = p
-                .resource_owner("alice")
-                .approve(&url)
-                .expect("alice approves");
+            let redirect = alice_approves(p, &url);
             let _ = tx.send((redirect.param("code"), redirect.follow()));
         },
     );
@@ -207,16 +204,13 @@ pub fn success_page_sends_no_referrer(
     wait: WaitForCallback,
 ) {
     let (tx, rx) = std::sync::mpsc::channel();
-    let (result, _) = flow(
+    let result = flow(
         new_state,
         authorization_url,
         wait,
         no_change,
         move |p, url, _| {
-            let redirect = p
-                .resource_owner("alice")
-                .approve(&url)
-                .expect("alice approves");
+            let redirect = alice_approves(p, &url);
             let _ = tx.send(get(&redirect.location));
         },
     );
@@ -234,7 +228,7 @@ pub fn denial_is_access_denied(
     authorization_url: AuthorizationUrl,
     wait: WaitForCallback,
 ) {
-    let (result, _) = flow(
+    let result = flow(
         new_state,
         authorization_url,
         wait,
@@ -255,7 +249,7 @@ pub fn provider_errors_end_the_wait(
     authorization_url: AuthorizationUrl,
     wait: WaitForCallback,
 ) {
-    let (result, _) = flow(
+    let result = flow(
         new_state,
         authorization_url,
         wait,
@@ -283,7 +277,7 @@ pub fn stray_requests_do_not_end_the_wait(
     wait: WaitForCallback,
 ) {
     let (tx, rx) = std::sync::mpsc::channel();
-    let (result, _) = flow(
+    let result = flow(
         new_state,
         authorization_url,
         wait,
@@ -329,10 +323,7 @@ pub fn stray_requests_do_not_end_the_wait(
             ] {
                 statuses.push((what, get(&format!("{base}{path}")).status));
             }
-            let redirect = p
-                .resource_owner("alice")
-                .approve(&url)
-                .expect("alice approves");
+            let redirect = alice_approves(p, &url);
             let _ = redirect.follow();
             let _ = tx.send(statuses);
         },
@@ -359,7 +350,7 @@ pub fn junk_and_port_scans_do_not_end_the_wait(
     wait: WaitForCallback,
 ) {
     use std::io::Write;
-    let (result, _) = flow(
+    let result = flow(
         new_state,
         authorization_url,
         wait,
@@ -380,10 +371,7 @@ pub fn junk_and_port_scans_do_not_end_the_wait(
                     let _ = s.write_all(junk);
                 }
             }
-            let redirect = p
-                .resource_owner("alice")
-                .approve(&url)
-                .expect("alice approves");
+            let redirect = alice_approves(p, &url);
             let _ = redirect.follow();
         },
     );

@@ -9,7 +9,9 @@ use httpmock::prelude::*;
 use labkit::{Client, ErrorCode, Secret, TokenError, Tokens};
 use mock_provider::{Config, ManualClock, MockProvider};
 
-use crate::support::{Scripted, approved_code, client_for, get_with_token, json_answer, provider};
+use crate::support::{
+    Scripted, approved_code, client_at, client_for, get_with_token, json_answer, provider,
+};
 
 type ExchangeCode = fn(&Client, &Secret, &str) -> Result<Tokens, TokenError>;
 
@@ -102,26 +104,15 @@ pub fn wrong_redirect_uri_is_invalid_grant(exchange_code: ExchangeCode) {
     );
 }
 
-fn client_at(server: &MockServer) -> Client {
-    client_for_base(&server.url(""))
-}
-
-fn client_for_base(base: &str) -> Client {
-    Client {
-        authorize_url: format!("{base}/authorize"),
-        token_url: format!("{base}/token"),
-        api_url: format!("{base}/api"),
-        client_id: "lab-client".into(),
-        client_secret: Some(Secret::new("lab-secret")),
-        scope: SCOPE.into(),
-    }
+fn client_of(server: &MockServer) -> Client {
+    client_at(&server.url(""))
 }
 
 const TOKENS: &str = r#"{"access_token":"replica-token","token_type":"Bearer","expires_in":60}"#;
 
 pub fn sends_the_grant_as_a_form_asking_for_json(exchange_code: ExchangeCode) {
     let endpoint = Scripted::start(vec![json_answer(200, TOKENS)]);
-    let mut client = client_for_base(&endpoint.base);
+    let mut client = client_at(&endpoint.base);
     client.client_secret = Some(Secret::new("lab-secret"));
     let nonce = format!("code-{}", std::process::id());
     let result = exchange_code(&client, &Secret::new(&nonce), REDIRECT);
@@ -187,7 +178,7 @@ pub fn public_client_names_itself_in_the_body(exchange_code: ExchangeCode) {
             .header("content-type", "application/json")
             .body(TOKENS);
     });
-    let mut client = client_at(&server);
+    let mut client = client_of(&server);
     client.client_id = "lab-public".into();
     client.client_secret = None;
     let result = exchange_code(&client, &Secret::new("c"), REDIRECT);
@@ -208,7 +199,7 @@ fn replica(status: u16, content_type: &str, body: &str) -> (MockServer, Client) 
             .header("content-type", content_type)
             .body(body);
     });
-    let client = client_at(&server);
+    let client = client_of(&server);
     (server, client)
 }
 
@@ -288,7 +279,7 @@ pub fn redirects_are_not_followed(exchange_code: ExchangeCode) {
             .header("content-type", "application/json")
             .body(TOKENS);
     });
-    let result = exchange_code(&client_at(&server), &Secret::new("c"), REDIRECT);
+    let result = exchange_code(&client_of(&server), &Secret::new("c"), REDIRECT);
     assert_eq!(
         elsewhere.calls(),
         0,

@@ -9,7 +9,9 @@ use indicatif::ProgressBar;
 use labkit::{ApiError, Client, Post, Profile, Secret};
 use mock_provider::{Config, ManualClock, MockProvider};
 
-use crate::support::{Scripted, approved_code, client_for, json_answer, provider, within};
+use crate::support::{
+    Scripted, approved_code, client_at, client_for, json_answer, provider, within,
+};
 
 type Sleep<'a> = &'a dyn Fn(Duration);
 type FetchProfile = fn(&Client, &Secret, Sleep) -> Result<Profile, ApiError>;
@@ -211,18 +213,6 @@ pub fn a_missing_scope_is_forbidden(collect_posts: CollectPosts) {
     assert!(lines.is_empty(), "nothing is written when the API refuses");
 }
 
-/// A client whose API is the scripted replica at `base`.
-fn replica_client(base: &str) -> Client {
-    Client {
-        authorize_url: format!("{base}/authorize"),
-        token_url: format!("{base}/token"),
-        api_url: format!("{base}/api"),
-        client_id: "lab-client".into(),
-        client_secret: Some(Secret::new("lab-secret")),
-        scope: "profile posts:read".into(),
-    }
-}
-
 const PROFILE: &str =
     r#"{"id":1,"username":"alice","name":"Alice Liddell","email":"alice@example.test"}"#;
 
@@ -243,7 +233,7 @@ fn profile_from(
     fetch_profile: FetchProfile,
 ) -> (Result<Profile, ApiError>, Vec<Duration>) {
     let slept = Arc::new(Mutex::new(Vec::new()));
-    let (client, record) = (replica_client(&api.base), slept.clone());
+    let (client, record) = (client_at(&api.base), slept.clone());
     let result = within(
         10,
         "fetch_profile did not return (does it retry forever?)",
@@ -315,7 +305,7 @@ pub fn follows_next_until_null_and_encodes_the_cursor(collect_posts: CollectPost
         ),
         json_answer(200, &format!(r#"{{"posts":[{}],"next":null}}"#, post("p3"))),
     ]);
-    let (client, token) = (replica_client(&api.base), Secret::new("replica-token"));
+    let (client, token) = (client_at(&api.base), Secret::new("replica-token"));
     let (result, lines) = collect(collect_posts, client, token, Arc::new(no_sleep));
     assert_eq!(
         result.unwrap_or_else(|e| panic!("{e}")),

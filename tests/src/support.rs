@@ -14,10 +14,16 @@ pub fn provider() -> MockProvider {
 
 /// The built-in confidential client, for this provider.
 pub fn client_for(provider: &MockProvider) -> Client {
+    client_at(provider.base_url())
+}
+
+/// The built-in confidential client, for a provider (or a replica of one) at
+/// `base`: its `/authorize`, `/token` and `/api`.
+pub fn client_at(base: &str) -> Client {
     Client {
-        authorize_url: format!("{}/authorize", provider.base_url()),
-        token_url: format!("{}/token", provider.base_url()),
-        api_url: format!("{}/api", provider.base_url()),
+        authorize_url: format!("{base}/authorize"),
+        token_url: format!("{base}/token"),
+        api_url: format!("{base}/api"),
         client_id: "lab-client".into(),
         client_secret: Some(Secret::new("lab-secret")),
         scope: "profile posts:read".into(),
