@@ -24,9 +24,10 @@ pub struct PortArgs {
 /// only from the environment (`OAUTH_CLIENT_SECRET`), never from the command line.
 #[derive(Parser, Debug)]
 pub struct Cli {
-    /// Port on 127.0.0.1 for the redirect listener (0 picks a free one).
-    #[arg(long, default_value_t = 8000)]
-    pub port: u16,
+    /// Port on 127.0.0.1 for the redirect listener: 0 picks a free one, the
+    /// default from lesson 06 on (lessons 03–05 default to 8000).
+    #[arg(long)]
+    pub port: Option<u16>,
     /// The provider's authorization endpoint.
     #[arg(long, value_name = "URL", requires_all = ["token_url", "client_id"])]
     pub authorize_url: Option<String>,
@@ -36,6 +37,12 @@ pub struct Cli {
     /// The API's base URL (`/me` and `/posts` are under it).
     #[arg(long, value_name = "URL")]
     pub api_url: Option<String>,
+    /// The provider's revocation endpoint, RFC 7009 (lesson 07 on).
+    #[arg(long, value_name = "URL", requires = "authorize_url")]
+    pub revoke_url: Option<String>,
+    /// The provider's device authorization endpoint, RFC 8628 (lesson 09).
+    #[arg(long, value_name = "URL", requires = "authorize_url")]
+    pub device_url: Option<String>,
     /// The client id registered with the provider.
     #[arg(long, value_name = "ID")]
     pub client_id: Option<String>,
@@ -67,8 +74,58 @@ impl Cli {
 }
 
 const LOCAL_MOCK: &str = "http://127.0.0.1:9000";
-/// The built-in confidential client of the mock provider, documented in the book.
+/// The built-in clients of the mock provider, documented in the book.
 const MOCK_CLIENT: (&str, &str) = ("lab-client", "lab-secret");
+const MOCK_PUBLIC_CLIENT: &str = "lab-public";
+
+/// Which of the mock provider's built-in clients a program plays when no
+/// `--client-id` is given.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClientKind {
+    /// `lab-client`, with its secret (lessons 03–05).
+    Confidential,
+    /// `lab-public`: no secret, so PKCE (lesson 06 on).
+    Public,
+}
+
+/// The provider a program talks to, chosen as DESIGN D3 says: explicit
+/// endpoints, else the mock provider on 127.0.0.1:9000, else one started here.
+pub struct Provider {
+    pub client: Client,
+    /// The simulated user of `--simulate-user`, when the provider is a mock provider.
+    pub simulated: Option<ResourceOwner>,
+    /// The mock provider's base URL, when it is one (its issuer).
+    pub mock_base: Option<String>,
+    _embedded: Option<MockProvider>,
+}
+
+impl Provider {
+    /// Chooses the provider and prints which one.
+    pub fn choose(cli: &Cli, kind: ClientKind) -> Result<Provider, LabError> {
+        let (client, embedded, mock_base) = choose_provider(cli, kind)?;
+        let simulated = match &cli.simulate_user {
+            None => None,
+            Some(_) if mock_base.is_none() => {
+                return Err(LabError(
+                    "--simulate-user plays a user of a mock provider, and none answers at --authorize-url: leave out --simulate-user and log in in the browser".into(),
+                ));
+            }
+            Some(name) => Some(simulated_user(name)?),
+        };
+        Ok(Provider {
+            client,
+            simulated,
+            mock_base,
+            _embedded: embedded,
+        })
+    }
+
+    /// True when the provider was started inside this program: it forgets its
+    /// codes and tokens when the program ends.
+    pub fn is_embedded(&self) -> bool {
+        self._embedded.is_some()
+    }
+}
 
 /// One run of a client program: the provider, the listener, the deadline, the steps.
 pub struct Flow {
@@ -79,38 +136,52 @@ pub struct Flow {
     pub redirect_uri: String,
     /// When to stop waiting for the browser.
     pub deadline: Instant,
-    simulated: Option<ResourceOwner>,
+    /// The provider: the simulated user and the embedded mock provider live here.
+    pub provider: Provider,
     steps: usize,
     done: Cell<usize>,
-    _embedded: Option<MockProvider>,
 }
 
 impl Flow {
-    /// Picks the provider, binds the listener, and prints what it did.
+    /// Picks the provider (as `lab-client` on a mock provider), binds the
+    /// listener on `--port` (default 8000), and prints what it did.
     pub fn start(cli: &Cli, steps: usize) -> Result<Flow, LabError> {
-        let (client, embedded, is_mock) = choose_provider(cli)?;
-        let simulated = match &cli.simulate_user {
-            None => None,
-            Some(_) if !is_mock => {
-                return Err(LabError(
-                    "--simulate-user plays a user of a mock provider, and none answers at --authorize-url: leave out --simulate-user and log in in the browser".into(),
-                ));
-            }
-            Some(name) => Some(simulated_user(name)?),
-        };
-        let server = listen(cli.port)?;
+        let provider = Provider::choose(cli, ClientKind::Confidential)?;
+        let server = listen(cli.port.unwrap_or(8000))?;
         let redirect_uri = format!("http://127.0.0.1:{}/callback", port_of(&server));
         println!("Listening on {redirect_uri}");
-        Ok(Flow {
-            client,
+        Ok(Flow::new(cli, steps, provider, server, redirect_uri))
+    }
+
+    /// Like [`Flow::start`], for a program that binds its own listener (lesson 06
+    /// on) and plays a public client (`lab-public` on a mock provider).
+    pub fn start_public(
+        cli: &Cli,
+        steps: usize,
+        server: tiny_http::Server,
+        redirect_uri: String,
+    ) -> Result<Flow, LabError> {
+        let provider = Provider::choose(cli, ClientKind::Public)?;
+        println!("Listening on {redirect_uri}");
+        Ok(Flow::new(cli, steps, provider, server, redirect_uri))
+    }
+
+    fn new(
+        cli: &Cli,
+        steps: usize,
+        provider: Provider,
+        server: tiny_http::Server,
+        redirect_uri: String,
+    ) -> Flow {
+        Flow {
+            client: provider.client.clone(),
             server,
             redirect_uri,
             deadline: Instant::now() + cli.timeout,
-            simulated,
+            provider,
             steps,
             done: Cell::new(0),
-            _embedded: embedded,
-        })
+        }
     }
 
     /// Prints the next numbered step line: `[2/5] Waiting for the browser…`.
@@ -124,7 +195,7 @@ impl Flow {
     /// The listener is already bound, so the browser cannot come back too early.
     pub fn send_browser(&self, url: &str) {
         println!("  {url}");
-        match &self.simulated {
+        match &self.provider.simulated {
             Some(owner) => {
                 println!(
                     "  (--simulate-user: {} approves in the background; no browser is opened)",
@@ -150,8 +221,11 @@ impl Flow {
 
 /// DESIGN D3: explicit endpoints, else the mock provider on 127.0.0.1:9000, else
 /// one started here. Returns the client, the embedded provider if any, and
-/// whether it is a mock provider.
-fn choose_provider(cli: &Cli) -> Result<(Client, Option<MockProvider>, bool), LabError> {
+/// the mock provider's base URL if it is one.
+fn choose_provider(
+    cli: &Cli,
+    kind: ClientKind,
+) -> Result<(Client, Option<MockProvider>, Option<String>), LabError> {
     let secret = std::env::var("OAUTH_CLIENT_SECRET")
         .ok()
         .filter(|s| !s.is_empty())
@@ -161,6 +235,8 @@ fn choose_provider(cli: &Cli) -> Result<(Client, Option<MockProvider>, bool), La
             ("--authorize-url", Some(authorize_url)),
             ("--token-url", Some(token_url)),
             ("--api-url", cli.api_url.as_ref()),
+            ("--revoke-url", cli.revoke_url.as_ref()),
+            ("--device-url", cli.device_url.as_ref()),
         ] {
             if let Some(value) = value
                 && let Err(e) = url::Url::parse(value)
@@ -177,14 +253,16 @@ fn choose_provider(cli: &Cli) -> Result<(Client, Option<MockProvider>, bool), La
             client_id: cli.client_id.clone().unwrap_or_default(),
             client_secret: secret,
             scope: cli.scope.clone(),
+            revoke_url: cli.revoke_url.clone(),
+            device_url: cli.device_url.clone(),
         };
         println!("Using the provider at {}", client.authorize_url);
         // A mock provider reached by its URL still lets --simulate-user play a lab user.
         let origin = url::Url::parse(authorize_url)
             .map(|u| u.origin().ascii_serialization())
             .unwrap_or_default();
-        let is_mock = cli.simulate_user.is_some() && mock_answers(&origin);
-        return Ok((client, None, is_mock));
+        let mock_base = (cli.simulate_user.is_some() && mock_answers(&origin)).then_some(origin);
+        return Ok((client, None, mock_base));
     }
     let (base, embedded) = if mock_answers(LOCAL_MOCK) {
         println!("Using the mock provider at {LOCAL_MOCK}");
@@ -197,16 +275,25 @@ fn choose_provider(cli: &Cli) -> Result<(Client, Option<MockProvider>, bool), La
         );
         (provider.base_url().to_string(), Some(provider))
     };
-    let (id, builtin_secret) = MOCK_CLIENT;
+    let (id, secret) = match kind {
+        ClientKind::Confidential => {
+            let (id, builtin) = MOCK_CLIENT;
+            (id, secret.or(Some(Secret::new(builtin))))
+        }
+        // A public client has no secret, whatever the environment says.
+        ClientKind::Public => (MOCK_PUBLIC_CLIENT, None),
+    };
     let client = Client {
         authorize_url: format!("{base}/authorize"),
         token_url: format!("{base}/token"),
         api_url: cli.api_url.clone().unwrap_or(format!("{base}/api")),
         client_id: cli.client_id.clone().unwrap_or(id.into()),
-        client_secret: secret.or(Some(Secret::new(builtin_secret))),
+        client_secret: secret,
         scope: cli.scope.clone(),
+        revoke_url: Some(format!("{base}/revoke")),
+        device_url: Some(format!("{base}/device_authorization")),
     };
-    Ok((client, embedded, true))
+    Ok((client, embedded, Some(base)))
 }
 
 /// True when a mock provider's metadata answers at `base`.

@@ -11,7 +11,7 @@ pub mod types;
 use std::io::Cursor;
 use std::process::ExitCode;
 
-pub use flow::{Cli, Flow, PortArgs};
+pub use flow::{Cli, ClientKind, Flow, PortArgs, Provider};
 pub use types::*;
 
 /// Any error a lesson program stops on: one line saying what happened and what to do.
@@ -75,6 +75,33 @@ pub fn listen(port: u16) -> Result<tiny_http::Server, LabError> {
             LabError(format!("cannot listen on 127.0.0.1:{port}: {e}"))
         }
     })
+}
+
+/// `GET {api_url}/me` with the access token, for a program's last line ("Signed
+/// in as …"); `None` when the API refuses the token (401). Lesson 05 teaches
+/// API calls; the later lessons' programs use this one.
+pub fn read_profile(api_url: &str, token: &Secret) -> Result<Option<Profile>, LabError> {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(std::time::Duration::from_secs(30)))
+        .build()
+        .into();
+    let mut response = agent
+        .get(&format!("{api_url}/me"))
+        .header("Authorization", &format!("Bearer {}", token.expose()))
+        .call()
+        .map_err(|e| format!("GET {api_url}/me failed ({e}): check --api-url"))?;
+    let body = response.body_mut().read_to_string()?;
+    match response.status().as_u16() {
+        200 => serde_json::from_str(&body).map(Some).map_err(|e| {
+            format!("{api_url}/me did not answer a profile ({e}): check --api-url").into()
+        }),
+        401 => Ok(None),
+        status => Err(LabError(format!(
+            "GET {api_url}/me answered HTTP {status} ({}…): check --api-url and --scope",
+            body_start(&body)
+        ))),
+    }
 }
 
 /// The port a listener is bound to.

@@ -55,6 +55,10 @@ pub struct Client {
     pub client_secret: Option<Secret>,
     /// Space-separated scopes to ask for, e.g. `profile posts:read`.
     pub scope: String,
+    /// The revocation endpoint (RFC 7009), if the provider has one (lesson 07 on).
+    pub revoke_url: Option<String>,
+    /// The device authorization endpoint (RFC 8628), if the provider has one (lesson 09).
+    pub device_url: Option<String>,
 }
 // ANCHOR_END: client
 
@@ -147,7 +151,7 @@ impl fmt::Display for TokenError {
                 match code {
                     ErrorCode::InvalidGrant => write!(
                         f,
-                        "the provider refused the code: invalid_grant{detail}; codes work once and expire in a minute, so run the flow again"
+                        "the provider refused the grant: invalid_grant{detail}; a code works once and for a minute, a refresh token until it is rotated or revoked, so run the flow again"
                     ),
                     ErrorCode::InvalidClient => write!(
                         f,
@@ -343,7 +347,68 @@ impl From<std::io::Error> for ApiError {
     }
 }
 
-/// The first characters of a body, for an error message.
+/// The first characters of a body, for an error message, with the values of
+/// secret fields (`access_token`, `refresh_token`, …) shortened: a body that
+/// is not quite a token response may still carry a token (DESIGN D7).
+///
+/// ```
+/// let start = labkit::body_start(r#"{"access_token":"lab_at_Zx81kQ2b9VbTq","token_type":7}"#);
+/// assert_eq!(start, r#"{"access_token":"lab_at_Zx81…","token_type":7}"#);
+/// ```
 pub fn body_start(body: &str) -> String {
-    body.chars().take(60).collect::<String>().replace('\n', " ")
+    redact_fields(body)
+        .chars()
+        .take(60)
+        .collect::<String>()
+        .replace('\n', " ")
+}
+
+/// Fields whose values are secrets, in JSON or form bodies.
+const SECRET_FIELDS: [&str; 7] = [
+    "access_token",
+    "refresh_token",
+    "id_token",
+    "device_code",
+    "code",
+    "client_secret",
+    "code_verifier",
+];
+
+/// `body` with the value after each secret field's name (`"name": "value"` or
+/// `name=value`) shortened.
+fn redact_fields(body: &str) -> String {
+    let mut out = String::with_capacity(body.len());
+    let mut rest = body;
+    'scan: while !rest.is_empty() {
+        for field in SECRET_FIELDS {
+            let Some(after) = rest.strip_prefix(field) else {
+                continue;
+            };
+            // A whole name only: "code" must not match inside "device_code" or "codes".
+            let name_ends = after.starts_with('"') || after.starts_with('=');
+            let starts_word = out
+                .chars()
+                .last()
+                .is_none_or(|c| !(c.is_ascii_alphanumeric() || c == '_'));
+            if !name_ends || !starts_word {
+                continue;
+            }
+            let separator = after
+                .find(|c: char| !(c == '"' || c == ':' || c == '=' || c.is_whitespace()))
+                .unwrap_or(after.len());
+            let value_len = after[separator..]
+                .find(|c: char| matches!(c, '"' | '&' | ',' | '}' | '\'') || c.is_whitespace())
+                .unwrap_or(after.len() - separator);
+            let value = &after[separator..separator + value_len];
+            out.push_str(field);
+            out.push_str(&after[..separator]);
+            out.push_str(&mock_provider::shorten(value));
+            rest = &after[separator + value_len..];
+            continue 'scan;
+        }
+        let mut chars = rest.chars();
+        out.push(chars.next().expect("rest is not empty"));
+        rest = chars.as_str();
+    }
+    out
 }

@@ -100,3 +100,30 @@ fn an_unfinished_step_exits_2_and_an_error_exits_1() {
     assert_eq!(error, std::process::ExitCode::FAILURE);
     assert_eq!(labkit::run(|| Ok(())), std::process::ExitCode::SUCCESS);
 }
+
+/// DESIGN D7: an error message quotes the start of a body, and a body that is
+/// not quite a token response may still carry a token: its value is shortened.
+#[test]
+fn body_start_never_shows_a_secret_whole() {
+    let token = "lab_at_Zx81kQ2b9VbTqWm3";
+    for body in [
+        format!(r#"{{"access_token":"{token}","token_type":"mac"}}"#),
+        format!(r#"{{ "refresh_token" : "{token}" }}"#),
+        format!("access_token={token}&scope=repo,gist"),
+        format!("error=x&code={token}"),
+        format!(r#"{{"device_code":"{token}"}}"#),
+    ] {
+        let start = labkit::body_start(&body);
+        assert!(!start.contains(token), "{start}");
+        assert!(start.contains("lab_at_Zx81…"), "still told apart: {start}");
+    }
+    assert_eq!(
+        labkit::body_start("<html><body>Sign in</body></html>"),
+        "<html><body>Sign in</body></html>"
+    );
+    assert_eq!(
+        labkit::body_start(r#"{"codes":3,"error":"x"}"#),
+        r#"{"codes":3,"error":"x"}"#,
+        "only whole field names"
+    );
+}

@@ -11,7 +11,7 @@ use crate::http::{Handler, Request, Response};
 use crate::params::Params;
 use crate::store::Store;
 use crate::trace::{Step, Trace};
-use crate::{authorize, lab, metadata, pages, resource, revoke, token};
+use crate::{authorize, device, lab, metadata, pages, resource, revoke, token};
 
 pub(crate) struct App {
     pub config: Config,
@@ -66,7 +66,8 @@ fn allowed(path: &str) -> Option<&'static str> {
         | "/_lab"
         | "/_lab/events" => "GET, HEAD",
         "/authorize" => "GET, HEAD, POST",
-        "/token" | "/revoke" => "POST",
+        "/token" | "/revoke" | "/device_authorization" => "POST",
+        "/device" => "GET, HEAD, POST",
         _ => return None,
     })
 }
@@ -87,6 +88,9 @@ impl Handler for App {
             ("POST", "/authorize") => authorize::post(self, req, &mut step),
             ("POST", "/token") => token::endpoint(self, req, &mut step),
             ("POST", "/revoke") => revoke::endpoint(self, req, &mut step),
+            ("POST", "/device_authorization") => device::authorization(self, req, &mut step),
+            ("GET", "/device") => device::page(self, req, &mut step),
+            ("POST", "/device") => device::form(self, req, &mut step),
             ("GET", "/api/me") => resource::me(self, req, &mut step),
             ("GET", "/api/posts") => resource::posts(self, req, &mut step),
             ("GET", "/_lab") => lab::page(self),
@@ -145,8 +149,25 @@ pub fn json(status: u16, value: &Value) -> Response {
 pub fn json_error(status: u16, error: &str, description: &str) -> Response {
     json(
         status,
-        &json!({ "error": error, "error_description": description }),
+        &json!({ "error": error, "error_description": description_text(description) }),
     )
+}
+
+/// RFC 6749 §4.1.2.1, §5.2 and RFC 6750 §3: an `error_description` holds only
+/// printable ASCII without `"` and `\`. The provider's descriptions cite RFC
+/// sections and quote what they got, so they are folded into that set here.
+pub fn description_text(text: &str) -> String {
+    text.replace('§', "section ")
+        .replace('…', "...")
+        .replace('—', "-")
+        .chars()
+        .map(|c| match c {
+            '"' => '\'',
+            '\\' => '/',
+            ' '..='~' => c,
+            _ => '?',
+        })
+        .collect()
 }
 
 /// Reads a form body (`application/x-www-form-urlencoded`), refusing anything

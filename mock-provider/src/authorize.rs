@@ -135,9 +135,10 @@ fn redirect_error(
     status: u16,
     step: &mut Step,
 ) -> Response {
+    let description = crate::app::description_text(&refusal.description);
     let mut extra = vec![
         ("error", refusal.error),
-        ("error_description", refusal.description.as_str()),
+        ("error_description", description.as_str()),
     ];
     if let Some(state) = &checked.state {
         extra.push(("state", state));

@@ -120,6 +120,17 @@ pub struct User {
     pub posts: usize,
 }
 
+impl User {
+    /// True for the lab's demo users (alice, bob), whose passwords are public:
+    /// pages and the banner show them. A class's own users (`--config`) keep
+    /// theirs private.
+    pub fn is_demo(&self) -> bool {
+        builtin_users()
+            .iter()
+            .any(|b| b.username == self.username && b.password == self.password)
+    }
+}
+
 impl std::fmt::Debug for User {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("User")
@@ -199,6 +210,8 @@ pub struct Config {
     pub code_ttl: Duration,
     pub token_ttl: Duration,
     pub refresh_ttl: Duration,
+    /// Lifetime of a device code and its user code (RFC 8628 §3.2 `expires_in`).
+    pub device_ttl: Duration,
     /// Skip the consent page: every valid request is approved as this user.
     pub auto_approve: Option<String>,
     /// API requests per second allowed per access token.
@@ -217,6 +230,7 @@ impl Default for Config {
             code_ttl: Duration::from_secs(60),
             token_ttl: Duration::from_secs(3600),
             refresh_ttl: Duration::from_secs(14 * 24 * 3600),
+            device_ttl: Duration::from_secs(600),
             auto_approve: None,
             rate_limit: None,
             clock: Arc::new(SystemClock),

@@ -153,13 +153,14 @@ pub fn page(app: &App) -> Response {
     let _ = write!(
         facts,
         "<div class=\"facts\" id=\"facts\"><span><b>{}</b> seen</span>\
-         <span>held now: <b>{}</b> · <b>{}</b> · <b>{}</b> · <b>{}</b> · <b>{}</b></span></div>",
+         <span>held now: <b>{}</b> · <b>{}</b> · <b>{}</b> · <b>{}</b> · <b>{}</b> · <b>{}</b></span></div>",
         plural(flows.len(), "flow", "flows"),
         plural(counts.pending, "login form waiting", "login forms waiting"),
         plural(counts.codes, "code", "codes"),
         plural(counts.grants, "grant", "grants"),
         plural(counts.access_tokens, "access token", "access tokens"),
         plural(counts.refresh_tokens, "refresh token", "refresh tokens"),
+        plural(counts.device_codes, "device code", "device codes"),
     );
     let mut body = String::from("<div id=\"flows\">");
     if flows.is_empty() {
@@ -236,6 +237,11 @@ enum Kind {
     Refresh,
     Api,
     Revoke,
+    /// RFC 8628: the device asks for codes, the person types the user code,
+    /// the device polls.
+    DeviceStart,
+    DevicePage,
+    DevicePoll,
     Other,
 }
 
@@ -245,6 +251,11 @@ fn kind(e: &Event) -> Kind {
         ("GET" | "HEAD", "/authorize") => Kind::Authorize,
         ("POST", "/authorize") => Kind::Consent,
         ("POST", "/token") if param(e, "grant_type") == Some("refresh_token") => Kind::Refresh,
+        ("POST", "/token") if param(e, "grant_type") == Some(crate::device::GRANT_TYPE) => {
+            Kind::DevicePoll
+        }
+        ("POST", "/device_authorization") => Kind::DeviceStart,
+        (_, "/device") => Kind::DevicePage,
         ("POST", "/token") => Kind::Code,
         ("POST", "/revoke") => Kind::Revoke,
         (_, p) if p.starts_with("/api/") => Kind::Api,
@@ -292,6 +303,9 @@ struct Progress {
 }
 
 fn progress(app: &App, steps: &[&Event]) -> Progress {
+    if steps.iter().any(|e| kind(e) == Kind::DeviceStart) {
+        return device_progress(app, steps);
+    }
     let of = |k: Kind| steps.iter().filter(move |e| kind(e) == k);
     let ok = |e: &&&Event| (200..300).contains(&e.status);
     let redirects: Vec<&&Event> = steps.iter().filter(|e| e.redirect_to.is_some()).collect();
@@ -459,6 +473,136 @@ fn progress(app: &App, steps: &[&Event]) -> Progress {
     }
 }
 
+/// Where a device flow (RFC 8628) stands: codes issued, the person's decision,
+/// the device's polls, the tokens, the API calls.
+fn device_progress(app: &App, steps: &[&Event]) -> Progress {
+    let of = |k: Kind| steps.iter().filter(move |e| kind(e) == k);
+    let ok = |e: &&&Event| (200..300).contains(&e.status);
+    let start = match of(Kind::DeviceStart).next_back() {
+        None => (Stage::NotYet, String::new()),
+        Some(e) if e.status >= 400 => (Stage::Failed, error_word(e)),
+        Some(_) => (Stage::Done, "codes issued".into()),
+    };
+    let started_at = of(Kind::DeviceStart).find(ok).and_then(|e| millis(&e.time));
+    let expired = started_at
+        .is_some_and(|at| u128::from(app.now()) >= at + app.config.device_ttl.as_millis())
+        || of(Kind::DevicePoll).any(|e| error_word(e) == "expired_token");
+    let approved = of(Kind::DevicePage).find(|e| e.user.is_some() && ok(e));
+    let denied = of(Kind::DevicePage).any(|e| param(e, "decision") == Some("deny") && ok(&e));
+    let consent = match (approved, denied) {
+        (Some(e), _) => (
+            Stage::Done,
+            format!("{} allowed it", e.user.as_deref().unwrap_or("someone")),
+        ),
+        (None, true) => (Stage::Failed, "denied".into()),
+        (None, false) if start.0 == Stage::Done && expired => {
+            (Stage::Failed, "nobody decided in time".into())
+        }
+        (None, false) if start.0 == Stage::Done => (
+            Stage::Waiting,
+            if of(Kind::DevicePage).next().is_some() {
+                "page opened".into()
+            } else {
+                "nobody has entered the code".into()
+            },
+        ),
+        (None, false) => (Stage::NotYet, String::new()),
+    };
+    let polls = of(Kind::DevicePoll).count();
+    let slow = of(Kind::DevicePoll)
+        .filter(|e| error_word(e) == "slow_down")
+        .count();
+    let got = of(Kind::DevicePoll).find(ok);
+    let final_refusal = of(Kind::DevicePoll)
+        .filter(|e| e.status >= 400)
+        .map(|e| error_word(e))
+        .find(|w| w != "authorization_pending" && w != "slow_down");
+    let mut poll_note = plural(polls, "poll", "polls");
+    if slow > 0 {
+        let _ = write!(poll_note, ", {slow} too fast (slow_down)");
+    }
+    let polling = match (polls, &got, &final_refusal) {
+        (0, _, _) if start.0 == Stage::Done && !expired => (Stage::Waiting, "no poll yet".into()),
+        (0, _, _) => (Stage::NotYet, String::new()),
+        (_, Some(_), _) => (Stage::Done, poll_note),
+        (_, None, Some(_)) => (Stage::Failed, poll_note),
+        _ => (Stage::Waiting, poll_note),
+    };
+    let token = match (&got, &final_refusal) {
+        (Some(_), _) => (Stage::Done, "tokens issued".into()),
+        (None, Some(word)) => (Stage::Failed, word.clone()),
+        (None, None) if start.0 == Stage::Done && expired => {
+            (Stage::Failed, "the device code expired".into())
+        }
+        (None, None) if start.0 == Stage::Done => (Stage::Waiting, String::new()),
+        (None, None) => (Stage::NotYet, String::new()),
+    };
+    let calls = of(Kind::Api).count();
+    let answered = of(Kind::Api).filter(ok).count();
+    let api = match (calls, answered) {
+        (0, _) if token.0 == Stage::Done => (Stage::Waiting, "no call yet".into()),
+        (0, _) => (Stage::NotYet, String::new()),
+        (n, 0) => (Stage::Failed, format!("{n} calls refused")),
+        (n, k) if k == n => (Stage::Done, plural(n, "call", "calls")),
+        (n, k) => (Stage::Done, format!("{n} calls, {} refused", n - k)),
+    };
+    let headline = if start.0 == Stage::Failed {
+        (
+            Stage::Failed,
+            format!("Refused: the device authorization request got {}", start.1),
+        )
+    } else if token.0 == Stage::Done {
+        match api.0 {
+            Stage::Failed => (
+                Stage::Failed,
+                "The API refused the device's calls".to_string(),
+            ),
+            Stage::Done => (
+                Stage::Done,
+                format!(
+                    "Tokens issued to the device; {} answered",
+                    plural(answered, "API call", "API calls")
+                ),
+            ),
+            _ => (
+                Stage::Done,
+                "Tokens issued: the device may call the API".into(),
+            ),
+        }
+    } else if consent.0 == Stage::Failed && denied {
+        (
+            Stage::Failed,
+            "Denied: the device is told access_denied".into(),
+        )
+    } else if token.0 == Stage::Failed && expired {
+        (
+            Stage::Failed,
+            "The device code expired before the device got its tokens".into(),
+        )
+    } else if token.0 == Stage::Failed {
+        (
+            Stage::Failed,
+            format!("The device's poll was refused: {}", token.1),
+        )
+    } else if consent.0 == Stage::Waiting {
+        (
+            Stage::Waiting,
+            "Waiting for a person to enter the code at /device and decide".into(),
+        )
+    } else if consent.0 == Stage::Done {
+        (
+            Stage::Waiting,
+            "Approved: waiting for the device's next poll".into(),
+        )
+    } else {
+        (Stage::NotYet, String::new())
+    };
+    Progress {
+        stages: [start, consent, polling, token, api],
+        headline,
+    }
+}
+
 fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
@@ -500,7 +644,12 @@ fn flow_card(app: &App, flow: u64, steps: &[&Event]) -> String {
         .or_else(|| {
             steps
                 .iter()
-                .find(|e| matches!(kind(e), Kind::Code | Kind::Refresh | Kind::Api))
+                .find(|e| {
+                    matches!(
+                        kind(e),
+                        Kind::Code | Kind::Refresh | Kind::DevicePoll | Kind::Api
+                    )
+                })
                 .map(|e| e.actor.as_str())
         })
         .unwrap_or("");
@@ -510,8 +659,9 @@ fn flow_card(app: &App, flow: u64, steps: &[&Event]) -> String {
     let user = steps.iter().find_map(|e| e.user.as_deref());
     let scope = steps
         .iter()
-        .find(|e| kind(e) == Kind::Authorize)
+        .find(|e| matches!(kind(e), Kind::Authorize | Kind::DeviceStart))
         .and_then(|e| param(e, "scope"));
+    let device = steps.iter().any(|e| kind(e) == Kind::DeviceStart);
     let redirect_uri = steps
         .iter()
         .find(|e| kind(e) == Kind::Authorize)
@@ -550,13 +700,23 @@ fn flow_card(app: &App, flow: u64, steps: &[&Event]) -> String {
         progress.headline.0.class(),
         escape(&progress.headline.1)
     );
-    let names = [
-        "1 Authorization request",
-        "2 Login and consent",
-        "3 Back to the application",
-        "4 Code → tokens",
-        "5 API calls",
-    ];
+    let names = if device {
+        [
+            "1 Device authorization",
+            "2 Code entered, login and consent",
+            "3 The device polls",
+            "4 Device code → tokens",
+            "5 API calls",
+        ]
+    } else {
+        [
+            "1 Authorization request",
+            "2 Login and consent",
+            "3 Back to the application",
+            "4 Code → tokens",
+            "5 API calls",
+        ]
+    };
     for (name, (stage, note)) in names.iter().zip(&progress.stages) {
         let _ = write!(
             out,
@@ -633,7 +793,9 @@ fn row_html(row: &Row, start: Option<u128>, client: &str, explained: &mut Vec<&s
         Row::Step(e) => {
             let to = match kind(e) {
                 Kind::Authorize | Kind::Consent => "provider: authorization endpoint",
-                Kind::Code | Kind::Refresh => "provider: token endpoint",
+                Kind::Code | Kind::Refresh | Kind::DevicePoll => "provider: token endpoint",
+                Kind::DeviceStart => "provider: device authorization endpoint",
+                Kind::DevicePage => "provider: verification page",
                 Kind::Revoke => "provider: revocation endpoint",
                 Kind::Api => "API (resource server)",
                 Kind::Other => "provider",
@@ -673,9 +835,13 @@ fn row_html(row: &Row, start: Option<u128>, client: &str, explained: &mut Vec<&s
     };
     let mut out = String::new();
     // A failed login answers 200 (the form again), but it is a failure all the same.
-    let failed_login = kind(e) == Kind::Consent && e.status == 200;
-    let bad =
-        status.is_some_and(|s| s >= 400) || redirect_param(e, "error").is_some() || failed_login;
+    let failed_login = (kind(e) == Kind::Consent && e.status == 200)
+        || (kind(e) == Kind::DevicePage && e.outcome.starts_with("wrong"));
+    // RFC 8628 §3.5: "not yet" is how a device flow waits, not a failure.
+    let pending = kind(e) == Kind::DevicePoll && error_word(e) == "authorization_pending";
+    let bad = (status.is_some_and(|s| s >= 400) && !pending)
+        || redirect_param(e, "error").is_some()
+        || failed_login;
     let class = match (row, bad) {
         (Row::Leg(_), _) => "step leg",
         (_, true) => "step bad",
@@ -699,6 +865,8 @@ fn row_html(row: &Row, start: Option<u128>, client: &str, explained: &mut Vec<&s
     if let Some(status) = status {
         let class = if failed_login {
             4
+        } else if pending {
+            3
         } else {
             (status / 100).min(5)
         };
@@ -777,6 +945,23 @@ fn explain(e: &Event) -> (&'static str, &'static str) {
         Kind::Api => (
             "api",
             "The application calls the API with the access token in the Authorization header.",
+        ),
+        Kind::DeviceStart => (
+            "device",
+            "A device without a browser (a TV, a program over SSH) asks for two codes: a long \
+             device code it keeps secret, and a short user code for a person to type on \
+             another device (RFC 8628 §3.1).",
+        ),
+        Kind::DevicePage => (
+            "device-page",
+            "The person, on a phone or computer, opens the verification page, types the user \
+             code the device shows, logs in and decides. The device never sees the password.",
+        ),
+        Kind::DevicePoll => (
+            "poll",
+            "The device asks the token endpoint, every few seconds, whether the person has \
+             decided: authorization_pending means not yet, slow_down means ask less often \
+             (RFC 8628 §3.5).",
         ),
         Kind::Revoke => (
             "revoke",

@@ -9,8 +9,9 @@
 //! | [`authorize`](crate) (`authorize.rs`) | RFC 6749 §3.1, §4.1.1–4.1.2; RFC 7636 §4.3–4.4; RFC 8252 §7.3; RFC 9207 |
 //! | `token.rs` | RFC 6749 §2.3, §4.1.3, §5, §6; RFC 7636 §4.5–4.6; RFC 9700 §2.1.1, §4.14 |
 //! | `revoke.rs` | RFC 7009 §2 |
+//! | `device.rs` | RFC 8628 §3.1–3.5, §5.1, §6.1 (device authorization grant) |
 //! | `resource.rs` | RFC 6750 §2.1, §3.1 |
-//! | `metadata.rs` | RFC 8414 |
+//! | `metadata.rs` | RFC 8414, RFC 8628 §4 |
 //! | `params.rs` | RFC 6749 §3.1–3.2 (repeated and empty parameters), strict decoding |
 //! | `http.rs` | framing, limits and timeouts (behaviour 15) |
 //!
@@ -31,6 +32,7 @@ mod authorize;
 mod clock;
 mod config;
 mod data;
+mod device;
 pub mod http;
 mod lab;
 mod metadata;
@@ -51,6 +53,7 @@ pub use authorize::{DEFAULT_SCOPE, redirect_uri_matches};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{Client, Config, SCOPES, TraceOutput, User, builtin_clients, builtin_users};
 pub use data::Post;
+pub use device::{GRANT_TYPE as DEVICE_GRANT_TYPE, INTERVAL_SECS as DEVICE_INTERVAL_SECS};
 pub use owner::{Decision, OwnerError, Redirect, ResourceOwner};
 pub use pages::escape as escape_html;
 pub use resource::{DEFAULT_LIMIT, MAX_LIMIT};

@@ -1,5 +1,5 @@
 //! `cargo run -p mock-provider -- [--port 9000] [--code-ttl 60s] [--token-ttl 1h]
-//! [--auto-approve alice] [--rate-limit N/s] [--config FILE]`
+//! [--device-ttl 10m] [--auto-approve alice] [--rate-limit N/s] [--config FILE]`
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -24,6 +24,9 @@ struct Args {
     /// How long a refresh token stays valid.
     #[arg(long, default_value = "14days", value_parser = humantime::parse_duration)]
     refresh_ttl: Duration,
+    /// How long a device code (RFC 8628) stays valid.
+    #[arg(long, default_value = "10m", value_parser = humantime::parse_duration)]
+    device_ttl: Duration,
     /// Skip the consent page: approve every valid request as this user.
     #[arg(long, value_name = "USER")]
     auto_approve: Option<String>,
@@ -55,6 +58,7 @@ fn main() -> ExitCode {
         code_ttl: args.code_ttl,
         token_ttl: args.token_ttl,
         refresh_ttl: args.refresh_ttl,
+        device_ttl: args.device_ttl,
         auto_approve: args.auto_approve,
         rate_limit: args.rate_limit,
         trace: if args.quiet {
@@ -88,6 +92,9 @@ fn print_banner(provider: &MockProvider) {
     println!("OAuth2 Lab mock provider listening on {base}");
     println!("  metadata   {base}/.well-known/oauth-authorization-server");
     println!("  authorize  {base}/authorize      token  {base}/token      revoke  {base}/revoke");
+    println!(
+        "  device     {base}/device_authorization  (RFC 8628; people enter codes at {base}/device)"
+    );
     println!("  API        {base}/api/me  {base}/api/posts");
     println!("  inspector  {base}/_lab  (open it in a browser: every flow, step by step, live)");
     println!("  events     {base}/_lab/events  (the same steps as JSON)");
@@ -105,14 +112,24 @@ fn print_banner(provider: &MockProvider) {
     );
     println!("Users:");
     for u in &config.users {
+        // The demo users' passwords are public; a class's own are not printed whole.
+        let password = if u.is_demo() {
+            format!("{:?}", u.password)
+        } else {
+            format!(
+                "{} (from the config file)",
+                mock_provider::shorten(&u.password)
+            )
+        };
         println!(
-            "  {:<12} password {:?}, {} posts",
-            u.username, u.password, u.posts
+            "  {:<12} password {password}, {} posts",
+            u.username, u.posts
         );
     }
     println!(
-        "Codes live {}, access tokens {}{}{}.",
+        "Codes live {}, device codes {}, access tokens {}{}{}.",
         humantime::format_duration(config.code_ttl),
+        humantime::format_duration(config.device_ttl),
         humantime::format_duration(config.token_ttl),
         config
             .rate_limit

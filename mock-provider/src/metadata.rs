@@ -1,4 +1,4 @@
-//! Authorization server metadata (RFC 8414 §2–3).
+//! Authorization server metadata (RFC 8414 §2–3, RFC 8628 §4).
 
 use serde_json::json;
 
@@ -16,10 +16,12 @@ pub fn document(app: &App) -> Response {
             "authorization_endpoint": format!("{base}/authorize"),
             "token_endpoint": format!("{base}/token"),
             "revocation_endpoint": format!("{base}/revoke"),
+            // RFC 8628 §4.
+            "device_authorization_endpoint": format!("{base}/device_authorization"),
             "scopes_supported": SCOPES.iter().map(|(name, _)| name).collect::<Vec<_>>(),
             "response_types_supported": ["code"],
             "response_modes_supported": ["query"],
-            "grant_types_supported": ["authorization_code", "refresh_token"],
+            "grant_types_supported": ["authorization_code", "refresh_token", crate::device::GRANT_TYPE],
             "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
             "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
             "code_challenge_methods_supported": ["S256"],

@@ -2,6 +2,9 @@
 //! authorization URL (loads the page, fills in the form, presses a button) and
 //! reports where the provider sent the browser next.
 //!
+//! For the device flow (RFC 8628) it plays the person on a phone: opens the
+//! verification page, types the user code, logs in and decides.
+//!
 //! It works against any running mock provider, over HTTP, through the page
 //! contract only: it reads the form from the HTML like a browser does.
 
@@ -70,6 +73,9 @@ pub enum OwnerError {
     NoRedirect { status: u16, message: String },
     /// The consent page does not follow the page contract.
     PageContract(String),
+    /// The device flow's page (RFC 8628 §3.3) answered with a message instead of
+    /// taking the decision: an unknown or expired code, a wrong password…
+    Device { status: u16, message: String },
 }
 
 impl std::fmt::Display for OwnerError {
@@ -85,6 +91,9 @@ impl std::fmt::Display for OwnerError {
                 )
             }
             OwnerError::PageContract(e) => write!(f, "the consent page is not as expected: {e}"),
+            OwnerError::Device { status, message } => {
+                write!(f, "the device page answered {status}: {message}")
+            }
         }
     }
 }
@@ -191,6 +200,114 @@ impl ResourceOwner {
             message: page_message(&html),
         })
     }
+}
+
+impl ResourceOwner {
+    /// Opens `verification_uri` on another device, types `user_code`, logs in
+    /// and approves (RFC 8628 §3.3).
+    pub fn approve_device(
+        &self,
+        verification_uri: &str,
+        user_code: &str,
+    ) -> Result<(), OwnerError> {
+        self.decide_device(verification_uri, user_code, Decision::Approve)
+    }
+
+    /// Opens `verification_uri`, types `user_code` and denies.
+    pub fn deny_device(&self, verification_uri: &str, user_code: &str) -> Result<(), OwnerError> {
+        self.decide_device(verification_uri, user_code, Decision::Deny)
+    }
+
+    /// What a person does with the code a device shows: loads the page, types
+    /// the code, presses Continue, logs in and decides. `Ok` once the page says
+    /// the decision was taken.
+    pub fn decide_device(
+        &self,
+        verification_uri: &str,
+        user_code: &str,
+        decision: Decision,
+    ) -> Result<(), OwnerError> {
+        let agent = agent();
+        let page_url = url::Url::parse(verification_uri)
+            .map_err(|e| OwnerError::Http(format!("not a URL: {verification_uri:?}: {e}")))?;
+        let (status, html) = fetch(agent.get(page_url.as_str()).call(), &page_url)?;
+        if status != 200 {
+            return Err(OwnerError::Device {
+                status,
+                message: page_message(&html),
+            });
+        }
+        // The entry form: a field #user_code and the form it belongs to.
+        let form = tags(&html, "form")
+            .into_iter()
+            .next()
+            .ok_or_else(|| OwnerError::PageContract("no <form> on the device page".into()))?;
+        if !tags(&html, "input")
+            .iter()
+            .any(|t| attr(t, "id").as_deref() == Some("user_code"))
+        {
+            return Err(OwnerError::PageContract(
+                "no input #user_code on the device page".into(),
+            ));
+        }
+        let action = page_url
+            .join(&attr(&form, "action").unwrap_or_default())
+            .map_err(|e| OwnerError::PageContract(format!("form action: {e}")))?;
+        let post = |fields: &[(String, String)]| {
+            let body = url::form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(fields.iter())
+                .finish();
+            fetch(
+                agent
+                    .post(action.as_str())
+                    .header("Content-Type", "application/x-www-form-urlencoded")
+                    .send(body.as_str()),
+                &action,
+            )
+        };
+        let (status, html) = post(&[
+            ("user_code".into(), user_code.to_string()),
+            ("decision".into(), "continue".into()),
+        ])?;
+        if status != 200 {
+            return Err(OwnerError::Device {
+                status,
+                message: page_message(&html),
+            });
+        }
+        let form = Form::read(&html)?;
+        let mut fields = form.hidden;
+        fields.push(("username".into(), self.username.clone()));
+        fields.push(("password".into(), self.password.clone()));
+        fields.push((
+            "decision".into(),
+            match decision {
+                Decision::Approve => "approve",
+                Decision::Deny => "deny",
+            }
+            .into(),
+        ));
+        let (status, html) = post(&fields)?;
+        if status == 200 && html.contains("role=\"status\"") {
+            Ok(())
+        } else {
+            Err(OwnerError::Device {
+                status,
+                message: page_message(&html),
+            })
+        }
+    }
+}
+
+/// The status and text of an answer, or why there was none.
+fn fetch(
+    result: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
+    url: &url::Url,
+) -> Result<(u16, String), OwnerError> {
+    let mut response = result.map_err(|e| OwnerError::Http(format!("{}: {e}", url.path())))?;
+    let status = response.status().as_u16();
+    let html = response.body_mut().read_to_string().unwrap_or_default();
+    Ok((status, html))
 }
 
 fn redirect_of(response: &ureq::http::Response<ureq::Body>) -> Option<Redirect> {

@@ -107,6 +107,86 @@ fn initials(name: &str) -> String {
 /// Who is asking, for what (the scopes in plain words), as whom, and what
 /// happens next; then the login form and the lab users.
 pub fn consent(c: &Consent) -> Response {
+    let next = format!(
+        "<li><b>Allow</b>: your browser goes back to the application at <code>{redirect}</code> \
+         with a one-time code. The application trades the code for an access token and reads \
+         only what is listed above.</li>\
+         <li><b>Deny</b>: your browser goes back there with <code>error=access_denied</code>, \
+         and the application gets nothing.</li>\
+         <li>Either way, your password stays here with the provider: the application never \
+         sees it. Check the address bar: this page belongs to the provider, not to the \
+         application.</li>",
+        redirect = escape(c.redirect_uri),
+    );
+    login_page(&LoginPage {
+        client: c.client,
+        scope: c.scope,
+        users: c.users,
+        error: c.error,
+        username: c.username,
+        action: "/authorize",
+        hidden: ("request_id", c.request_id),
+        check: String::new(),
+        next: &next,
+    })
+}
+
+/// What the device flow's login + consent page needs (RFC 8628 §3.3).
+pub struct DeviceConsent<'a> {
+    /// Normalized (eight letters); shown with its dash.
+    pub user_code: &'a str,
+    pub client: &'a Client,
+    pub scope: Scopes,
+    pub users: &'a [User],
+    pub error: Option<&'a str>,
+    pub username: &'a str,
+}
+
+/// The login + consent page of the device flow: the same page contract as
+/// `/authorize`'s, with the user code to compare with the device's screen
+/// (RFC 8628 §5.4: a person must not approve a code someone else sent them).
+pub fn device_consent(d: &DeviceConsent) -> Response {
+    let shown = crate::secrets::show_user_code(d.user_code);
+    let check = format!(
+        "<p class=\"note\">Code <code>{}</code>: it must be the code your device shows. If \
+         someone sent you this code, or you did not start this on a device of yours, press \
+         <b>Deny</b>.</p>",
+        escape(&shown)
+    );
+    let next = "<li><b>Allow</b>: the device, which has been asking the provider every few \
+         seconds, gets an access token on its next try and reads only what is listed above.</li>\
+         <li><b>Deny</b>: the device is told <code>access_denied</code> and gets nothing.</li>\
+         <li>Either way, your password stays here with the provider, on this phone or \
+         computer: the device never sees it.</li>";
+    login_page(&LoginPage {
+        client: d.client,
+        scope: d.scope,
+        users: d.users,
+        error: d.error,
+        username: d.username,
+        action: "/device",
+        hidden: ("user_code", &shown),
+        check,
+        next,
+    })
+}
+
+struct LoginPage<'a> {
+    client: &'a Client,
+    scope: Scopes,
+    users: &'a [User],
+    error: Option<&'a str>,
+    username: &'a str,
+    /// Where the form goes, and the one hidden field that names the request.
+    action: &'a str,
+    hidden: (&'a str, &'a str),
+    /// Shown above the scopes (already HTML).
+    check: String,
+    /// The items of "What happens next" (already HTML).
+    next: &'a str,
+}
+
+fn login_page(c: &LoginPage) -> Response {
     let scopes: String = c
         .scope
         .descriptions()
@@ -118,9 +198,11 @@ pub fn consent(c: &Consent) -> Response {
             )
         })
         .collect();
+    // Only the demo users: a class's own users keep their passwords to themselves.
     let users: String = c
         .users
         .iter()
+        .filter(|u| u.is_demo())
         .map(|u| {
             format!(
                 "<tr><td><code>{}</code></td><td><code>{}</code></td><td>{}</td></tr>",
@@ -150,13 +232,13 @@ pub fn consent(c: &Consent) -> Response {
     let body = format!(
         "<div class=\"app\"><div class=\"avatar\" aria-hidden=\"true\">{initials}</div><div>\
          <h1><strong>{name}</strong> wants to access your account</h1>\
-         <p class=\"sub\"><code>{id}</code> · {kind}</p></div></div>\
+         <p class=\"sub\"><code>{id}</code> · {kind}</p></div></div>{check}\
          <h2>If you allow it, {name} can:</h2>\
          <ul class=\"scopes\">{scopes}</ul>\
          <h2>Who are you?</h2>\
          <p class=\"sub\">{as_whom}</p>{error}\
-         <form method=\"post\" action=\"/authorize\">\
-         <input type=\"hidden\" name=\"request_id\" value=\"{request_id}\">\
+         <form method=\"post\" action=\"{action}\">\
+         <input type=\"hidden\" name=\"{hidden_name}\" value=\"{hidden_value}\">\
          <label for=\"username\">Username</label>\
          <input id=\"username\" name=\"username\" autocomplete=\"username\" value=\"{username}\" autofocus>\
          <label for=\"password\">Password</label>\
@@ -166,25 +248,68 @@ pub fn consent(c: &Consent) -> Response {
          <button type=\"submit\" name=\"decision\" value=\"approve\">Log in and allow</button>\
          </div></form>\
          <h2>What happens next</h2>\
-         <ol class=\"next\">\
-         <li><b>Allow</b>: your browser goes back to the application at <code>{redirect}</code> \
-         with a one-time code. The application trades the code for an access token and reads \
-         only what is listed above.</li>\
-         <li><b>Deny</b>: your browser goes back there with <code>error=access_denied</code>, \
-         and the application gets nothing.</li>\
-         <li>Either way, your password stays here with the provider: the application never \
-         sees it. Check the address bar: this page belongs to the provider, not to the \
-         application.</li></ol>\
-         <h2>Lab users</h2>\
+         <ol class=\"next\">{next}</ol>\
+         <h2>The lab's demo users</h2>\
          <table><tr><th>username</th><th>password</th><th>name</th></tr>{users}</table>",
         initials = escape(&initials(&c.client.name)),
         name = escape(&c.client.name),
         id = escape(&c.client.id),
-        request_id = escape(c.request_id),
+        check = c.check,
+        action = escape(c.action),
+        hidden_name = escape(c.hidden.0),
+        hidden_value = escape(c.hidden.1),
         username = escape(c.username),
-        redirect = escape(c.redirect_uri),
+        next = c.next,
     );
     page(200, &format!("Allow {}?", c.client.name), &body)
+}
+
+/// The verification page (RFC 8628 §3.3): where a person types the code their
+/// device shows. `user_code` prefills the field (from `verification_uri_complete`).
+pub fn device_entry(status: u16, user_code: &str, error: Option<&str>) -> Response {
+    let error = error
+        .map(|e| format!("<p class=\"error\" role=\"alert\">{}</p>", escape(e)))
+        .unwrap_or_default();
+    let body = format!(
+        "<h1>Connect a device</h1>\
+         <p class=\"sub\">A device without a browser (a TV, a terminal over SSH, a command-line \
+         program) asked to use your account, and shows a code. Type it here.</p>{error}\
+         <form method=\"post\" action=\"/device\">\
+         <label for=\"user_code\">Code shown on the device</label>\
+         <input id=\"user_code\" name=\"user_code\" value=\"{code}\" placeholder=\"XXXX-XXXX\" \
+         autocomplete=\"off\" autocapitalize=\"characters\" spellcheck=\"false\" autofocus>\
+         <div class=\"buttons\"><button type=\"submit\" name=\"decision\" value=\"continue\">Continue</button></div>\
+         </form>\
+         <p class=\"note\">Case, dashes and spaces do not matter. Codes live a few minutes; \
+         the device shows a new one when it asks again (RFC 8628).</p>",
+        code = escape(user_code),
+    );
+    page(status, "Connect a device", &body)
+}
+
+/// After the decision on the device flow's page: what the person does now.
+pub fn device_done(approved: bool, client_name: &str) -> Response {
+    let (title, text) = if approved {
+        (
+            "Device connected",
+            format!(
+                "You allowed {}. You may close this page and go back to your device: it \
+                 gets its access token the next time it asks.",
+                escape(client_name)
+            ),
+        )
+    } else {
+        (
+            "Access denied",
+            format!(
+                "You denied {}. The device is told access_denied the next time it asks, and \
+                 gets nothing. You may close this page.",
+                escape(client_name)
+            ),
+        )
+    };
+    let body = format!("<h1>{title}</h1><p role=\"status\">{text}</p>");
+    page(200, title, &body)
 }
 
 /// An error that must not be sent back to the client (RFC 6749 §4.1.2.1): the
@@ -236,6 +361,8 @@ pub fn index(issuer: &str, clients: &[Client], users: &[User]) -> Response {
          <p>Metadata: <a href=\"/.well-known/oauth-authorization-server\">/.well-known/oauth-authorization-server</a>. \
          Every flow, step by step: <a href=\"/_lab\">the inspector</a> \
          (as JSON: <a href=\"/_lab/events\">/_lab/events</a>).</p>\
+         <p>A device without a browser (RFC 8628) asks <code>POST /device_authorization</code> \
+         for a code; a person types it at <a href=\"/device\">/device</a>.</p>\
          <p>Clients</p><table>{clients}</table><p>Users</p><table>{users}</table>",
         issuer = escape(issuer)
     );

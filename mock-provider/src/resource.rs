@@ -44,15 +44,7 @@ fn challenge(status: u16, error: Option<&str>, description: &str, scope: Option<
 
 /// RFC 6750 §3: `error_description` may hold only printable ASCII, without `"` and `\\`.
 fn header_safe(text: &str) -> String {
-    text.replace('§', "section ")
-        .chars()
-        .map(|c| match c {
-            '"' => '\'',
-            '\\' => '/',
-            ' '..='~' => c,
-            _ => '?',
-        })
-        .collect()
+    crate::app::description_text(text)
 }
 
 /// Checks the bearer token, its scope and the rate limit.

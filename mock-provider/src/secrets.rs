@@ -28,6 +28,46 @@ pub fn new_id() -> String {
     URL_SAFE_NO_PAD.encode(random_bytes::<12>())
 }
 
+/// RFC 8628 §6.1: the letters of a user code: no vowels (no words), no digits
+/// (none to confuse with letters), easy to type on a phone.
+pub const USER_CODE_LETTERS: &[u8; 20] = b"BCDFGHJKLMNPQRSTVWXZ";
+/// Letters in a user code: 20^8, about 2^34.6 codes.
+pub const USER_CODE_LEN: usize = 8;
+
+/// A new user code, normalized (eight letters, no dash); each letter drawn
+/// uniformly (bytes past the last multiple of 20 are drawn again).
+pub fn new_user_code() -> String {
+    let mut code = String::with_capacity(USER_CODE_LEN);
+    while code.len() < USER_CODE_LEN {
+        for b in random_bytes::<16>() {
+            if b < 240 && code.len() < USER_CODE_LEN {
+                code.push(USER_CODE_LETTERS[usize::from(b % 20)] as char);
+            }
+        }
+    }
+    code
+}
+
+/// A user code as typed by a person (any case, dashes and spaces anywhere),
+/// normalized; `None` when it cannot be a user code.
+pub fn normalize_user_code(typed: &str) -> Option<String> {
+    let code: String = typed
+        .chars()
+        .filter(|c| *c != '-' && !c.is_whitespace())
+        .map(|c| c.to_ascii_uppercase())
+        .collect();
+    (code.len() == USER_CODE_LEN && code.bytes().all(|b| USER_CODE_LETTERS.contains(&b)))
+        .then_some(code)
+}
+
+/// `WDJBMJHT` as a person reads it: `WDJB-MJHT`.
+pub fn show_user_code(code: &str) -> String {
+    match code.get(..4) {
+        Some(head) if code.len() == USER_CODE_LEN => format!("{head}-{}", &code[4..]),
+        _ => code.to_string(),
+    }
+}
+
 pub fn digest(secret: &str) -> Digest {
     let full = Sha256::digest(secret.as_bytes());
     let mut out = [0u8; 16];
@@ -106,6 +146,24 @@ mod tests {
             let short = shorten(s);
             assert!(s.is_empty() || !short.contains(s), "{short} shows {s}");
         }
+    }
+
+    #[test]
+    fn rfc8628_6_1_user_codes_are_short_unambiguous_and_forgiving() {
+        let code = new_user_code();
+        assert_eq!(code.len(), 8);
+        assert!(code.bytes().all(|b| USER_CODE_LETTERS.contains(&b)));
+        let shown = show_user_code(&code);
+        assert_eq!(shown.len(), 9);
+        assert_eq!(normalize_user_code(&shown).as_deref(), Some(code.as_str()));
+        assert_eq!(
+            normalize_user_code(" wdjb mjht "),
+            Some("WDJBMJHT".to_string())
+        );
+        assert_eq!(normalize_user_code("wdjb-mjh"), None, "too short");
+        assert_eq!(normalize_user_code("WDJB-MJHA"), None, "a vowel");
+        assert_eq!(normalize_user_code("WDJB-MJH1"), None, "a digit");
+        assert_ne!(new_user_code(), new_user_code());
     }
 
     #[test]

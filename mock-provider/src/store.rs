@@ -18,7 +18,7 @@ use std::collections::{HashMap, VecDeque};
 use std::hash::Hash;
 
 use crate::config::Scopes;
-use crate::secrets::{Digest, digest, new_id, new_secret};
+use crate::secrets::{Digest, digest, new_id, new_secret, new_user_code};
 
 /// Large enough that a class of hundreds of students, all logging in as alice
 /// with the same client, never sees a token revoked while it is still in use;
@@ -34,6 +34,12 @@ pub const MAX_PENDING: usize = 10_000;
 pub const MAX_CODES: usize = 20_000;
 /// Expired tokens are remembered this long, to tell "expired" from "unknown".
 pub const EXPIRED_GRACE_MS: u64 = 10 * 60 * 1000;
+/// Device authorizations held at once (RFC 8628), the oldest forgotten first.
+pub const MAX_DEVICES: usize = 10_000;
+/// Wrong user codes accepted per minute on the verification page, for the whole
+/// provider: beyond it every entry is refused until the minute has passed
+/// (RFC 8628 §5.1, brute forcing the user code).
+pub const MAX_WRONG_USER_CODES_PER_MINUTE: usize = 300;
 
 pub type GrantId = u64;
 pub type FlowId = u64;
@@ -73,6 +79,36 @@ pub enum CodeState {
         grant: GrantId,
         flow: FlowId,
     },
+}
+
+/// Where a device authorization stands (RFC 8628 §3.5).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DeviceState {
+    /// Nobody has entered the user code and decided yet: `authorization_pending`.
+    Pending,
+    /// This user approved: the next poll gets tokens.
+    Approved(usize),
+    /// The person denied: `access_denied`.
+    Denied,
+    /// Tokens were issued once; the device code is spent.
+    Spent,
+}
+
+/// A device authorization request (RFC 8628 §3.1–3.2), kept by the digest of
+/// its device code.
+#[derive(Debug)]
+pub struct Device {
+    pub client: usize,
+    pub scope: Scopes,
+    pub flow: FlowId,
+    /// The user code, normalized: eight letters, no dash.
+    pub user_code: String,
+    pub expires_at: u64,
+    /// The polling interval now, in milliseconds: 5 s, plus 5 s per `slow_down` (§3.5).
+    pub interval_ms: u64,
+    /// When the client last polled, to tell when it polls too fast.
+    pub last_poll: Option<u64>,
+    pub state: DeviceState,
 }
 
 #[derive(Debug)]
@@ -128,6 +164,15 @@ pub struct Store {
     pub refresh: HashMap<Digest, Refresh>,
     refresh_queue: VecDeque<(u64, Digest)>,
     next_flow: FlowId,
+    /// Device authorizations by the digest of their device code; kept
+    /// [`EXPIRED_GRACE_MS`] past expiry, to answer `expired_token` rather than
+    /// "unknown".
+    pub devices: HashMap<Digest, Device>,
+    /// Normalized user code → the device code's digest.
+    pub user_codes: HashMap<String, Digest>,
+    device_queue: VecDeque<(u64, Digest)>,
+    /// When recent wrong user codes were entered (the last minute's).
+    pub wrong_user_codes: VecDeque<u64>,
 }
 
 /// Drops the entries of `queue` whose record has left `map`, once they are the
@@ -147,6 +192,8 @@ pub struct Counts {
     pub grants: usize,
     pub access_tokens: usize,
     pub refresh_tokens: usize,
+    /// Device authorizations (RFC 8628) not yet forgotten.
+    pub device_codes: usize,
 }
 
 impl Store {
@@ -162,6 +209,7 @@ impl Store {
             grants: self.grants.len(),
             access_tokens: self.access.len(),
             refresh_tokens: self.refresh.len(),
+            device_codes: self.devices.len(),
         }
     }
 
@@ -218,6 +266,23 @@ impl Store {
                 }
             }
         }
+        while self
+            .device_queue
+            .front()
+            .is_some_and(|(at, _)| at + EXPIRED_GRACE_MS <= now || self.devices.len() > MAX_DEVICES)
+        {
+            let (_, key) = self.device_queue.pop_front().unwrap();
+            if let Some(device) = self.devices.remove(&key) {
+                self.user_codes.remove(&device.user_code);
+            }
+        }
+        while self
+            .wrong_user_codes
+            .front()
+            .is_some_and(|at| at + 60_000 <= now)
+        {
+            self.wrong_user_codes.pop_front();
+        }
         compact(&mut self.pending_queue, &self.pending);
         compact(&mut self.code_queue, &self.codes);
         compact(&mut self.access_queue, &self.access);
@@ -238,6 +303,44 @@ impl Store {
         self.code_queue.push_back((expires_at, key));
         self.codes.insert(key, CodeState::Unused(Box::new(details)));
         code
+    }
+
+    /// Records a device authorization request; returns the device code and the
+    /// user code (normalized), both new (RFC 8628 §3.2, §6.1).
+    pub fn add_device(
+        &mut self,
+        client: usize,
+        scope: Scopes,
+        flow: FlowId,
+        expires_at: u64,
+        interval_ms: u64,
+    ) -> (String, String) {
+        let device_code = new_secret("lab_dc_");
+        let key = digest(&device_code);
+        // Live user codes must differ: a collision would send one person's
+        // approval to another's device.
+        let user_code = loop {
+            let candidate = new_user_code();
+            if !self.user_codes.contains_key(&candidate) {
+                break candidate;
+            }
+        };
+        self.user_codes.insert(user_code.clone(), key);
+        self.device_queue.push_back((expires_at, key));
+        self.devices.insert(
+            key,
+            Device {
+                client,
+                scope,
+                flow,
+                user_code: user_code.clone(),
+                expires_at,
+                interval_ms,
+                last_poll: None,
+                state: DeviceState::Pending,
+            },
+        );
+        (device_code, user_code)
     }
 
     /// Starts a grant (a successful code exchange) and issues its first tokens.
@@ -430,6 +533,29 @@ mod tests {
         );
         assert!(store.grants.contains_key(&second));
         assert_eq!(store.counts().access_tokens, MAX_GRANTS_PER_PAIR);
+    }
+
+    #[test]
+    fn device_authorizations_are_capped_and_forgotten_after_expiry() {
+        let mut store = Store::default();
+        let scope = Scopes::parse("profile").unwrap();
+        let (first, _) = store.add_device(0, scope, 1, 1_000, 5_000);
+        for _ in 0..MAX_DEVICES {
+            store.add_device(0, scope, 1, 1_000, 5_000);
+        }
+        store.purge(0);
+        assert_eq!(
+            store.devices.len(),
+            MAX_DEVICES,
+            "past the cap, the oldest goes"
+        );
+        assert!(!store.devices.contains_key(&digest(&first)));
+        assert_eq!(store.user_codes.len(), MAX_DEVICES, "with its user code");
+        // Kept a while past expiry, to answer expired_token; then forgotten.
+        store.purge(1_000);
+        assert_eq!(store.counts().device_codes, MAX_DEVICES);
+        store.purge(1_000 + EXPIRED_GRACE_MS);
+        assert_eq!((store.devices.len(), store.user_codes.len()), (0, 0));
     }
 
     #[test]

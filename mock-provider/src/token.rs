@@ -1,6 +1,7 @@
 //! The token endpoint: RFC 6749 §4.1.3–4.1.4 (code), §6 (refresh), §5.1–5.2
 //! (answers), client authentication §2.3, PKCE verification RFC 7636 §4.5–4.6,
-//! refresh token rotation RFC 9700 §4.14.
+//! refresh token rotation RFC 9700 §4.14; the device grant (RFC 8628 §3.4) is
+//! in `device.rs`.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -35,7 +36,7 @@ impl OAuthError {
     pub fn response(&self) -> Response {
         let response = no_store(json(
             self.status,
-            &json!({ "error": self.error, "error_description": self.description }),
+            &json!({ "error": self.error, "error_description": crate::app::description_text(&self.description) }),
         ));
         if self.status == 401 {
             response.with_header("WWW-Authenticate", "Basic realm=\"oauth2-lab\"")
@@ -164,9 +165,10 @@ pub fn endpoint(app: &App, req: &Request, step: &mut Step) -> Response {
                 None => Err(fail("invalid_request", "grant_type is missing")),
                 Some("authorization_code") => exchange_code(app, client, &params, step),
                 Some("refresh_token") => refresh(app, client, &params, step),
+                Some(crate::device::GRANT_TYPE) => crate::device::poll(app, client, &params, step),
                 Some(other) => Err(fail(
                     "unsupported_grant_type",
-                    format!("grant_type {other:?} is not supported: use authorization_code or refresh_token"),
+                    format!("grant_type {other:?} is not supported: use authorization_code, refresh_token or {}", crate::device::GRANT_TYPE),
                 )),
             }
         });
@@ -307,7 +309,7 @@ fn exchange_code(
     Ok(success(app, &issued, details.scope, details.user, step))
 }
 
-fn expiries(app: &App, now: u64) -> (u64, u64) {
+pub(crate) fn expiries(app: &App, now: u64) -> (u64, u64) {
     (
         now + app.config.token_ttl.as_millis() as u64,
         now + app.config.refresh_ttl.as_millis() as u64,
@@ -393,7 +395,13 @@ fn refresh(
 }
 
 /// RFC 6749 §5.1 (behaviour 6).
-fn success(app: &App, issued: &Issued, scope: Scopes, user: usize, step: &mut Step) -> Response {
+pub(crate) fn success(
+    app: &App,
+    issued: &Issued,
+    scope: Scopes,
+    user: usize,
+    step: &mut Step,
+) -> Response {
     step.user = Some(app.config.users[user].username.clone());
     step.outcome = format!(
         "tokens for {}: access {} ({} s), refresh {}, scope {scope}",

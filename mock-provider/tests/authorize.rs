@@ -378,3 +378,38 @@ fn read_head(url: &str) -> u16 {
         .status()
         .as_u16()
 }
+
+/// The demo users' passwords are on the login page, by design (DESIGN D5); a
+/// class's own users from `--config` keep theirs private, and still log in.
+#[test]
+fn a_class_users_password_is_not_on_the_login_page() {
+    let mut config = Config::default();
+    config
+        .add_from_toml(
+            r#"
+            [[user]]
+            username = "student07"
+            password = "lilac-tram-42"
+            name = "Student Seven"
+            email = "student07@example.test"
+            posts = 5
+            "#,
+        )
+        .unwrap();
+    let p = MockProvider::start(config).unwrap();
+    let url = url_with(
+        p.base_url(),
+        &base_query("lab-client", "http://127.0.0.1:7000/callback"),
+    );
+    let page = common::get(&url, None);
+    assert!(
+        page.body.contains("wonderland"),
+        "the demo users are listed"
+    );
+    assert!(
+        !page.body.contains("lilac-tram-42"),
+        "a class user's password is not shown"
+    );
+    let redirect = p.resource_owner("student07").approve(&url).unwrap();
+    assert!(redirect.param("code").is_some(), "{}", redirect.location);
+}

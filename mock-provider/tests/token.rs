@@ -412,3 +412,52 @@ fn rfc6749_4_1_2_replay_after_the_code_expired_still_revokes() {
         "the grant was revoked"
     );
 }
+
+/// RFC 6749 §5.2 and §4.1.2.1: `error_description` holds only %x20-21 /
+/// %x23-5B / %x5D-7E: printable ASCII without `"` and `\`, even when it cites
+/// an RFC section or quotes what the client sent.
+#[test]
+fn rfc6749_5_2_error_description_is_printable_ascii_without_quotes() {
+    let p = start();
+    let allowed = |c: char| matches!(c, ' '..='!' | '#'..='[' | ']'..='~');
+    let twice = post_form(
+        &token_url(&p),
+        None,
+        &[
+            ("grant_type", "authorization_code"),
+            ("client_id", "lab-public"),
+            ("client_id", "lab-public"),
+        ],
+    );
+    let unknown = post_form(
+        &token_url(&p),
+        None,
+        &[
+            ("grant_type", "authorization_code"),
+            ("client_id", "evil\"\\client§…"),
+        ],
+    );
+    let no_pkce = get(
+        &authorize_url(p.base_url(), "lab-public", &[("code_challenge", "")]),
+        None,
+    );
+    let descriptions = [
+        twice.json()["error_description"]
+            .as_str()
+            .unwrap()
+            .to_string(),
+        unknown.json()["error_description"]
+            .as_str()
+            .unwrap()
+            .to_string(),
+        no_pkce
+            .location_param("error_description")
+            .expect("a public client without PKCE is sent back with an error"),
+    ];
+    for description in descriptions {
+        assert!(
+            description.chars().all(allowed),
+            "not in RFC 6749's error_description set: {description:?}"
+        );
+    }
+}

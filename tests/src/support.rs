@@ -27,6 +27,17 @@ pub fn client_at(base: &str) -> Client {
         client_id: "lab-client".into(),
         client_secret: Some(Secret::new("lab-secret")),
         scope: "profile posts:read".into(),
+        revoke_url: Some(format!("{base}/revoke")),
+        device_url: Some(format!("{base}/device_authorization")),
+    }
+}
+
+/// The mock provider's public client `lab-public` (no secret: PKCE).
+pub fn public_client_for(provider: &MockProvider) -> Client {
+    Client {
+        client_id: "lab-public".into(),
+        client_secret: None,
+        ..client_for(provider)
     }
 }
 

@@ -449,6 +449,44 @@ fn chromium_denies_and_solution05_explains(browser: &Arc<Browser>) {
     assert!(page.contains("You did not allow access"), "{page}");
 }
 
+/// solution06 as a public client with PKCE, in Chromium: its own listener on a
+/// free port, the challenge in the URL, the verifier at the token endpoint.
+fn chromium_plays_alice_for_solution06_with_pkce(browser: &Arc<Browser>) {
+    let provider = provider();
+    let client = lab_tests::support::public_client_for(&provider);
+    let (server, redirect_uri) = solution06::bind_loopback(0).expect("solution06's listener");
+    let state = solution06::new_state();
+    let verifier = solution06::new_verifier();
+    let url = solution06::authorization_url(
+        &client,
+        &redirect_uri,
+        &state,
+        &solution06::code_challenge(&verifier),
+    );
+    let person = browser.authorize_in_background(&url, Person::alice(), Decision::Approve);
+    let deadline = std::time::Instant::now() + PATIENCE;
+    let code = solution06::wait_for_callback(&server, &state, deadline)
+        .expect("alice approved: solution06 gets the code");
+    let landing = person
+        .join()
+        .expect("the browser thread ends")
+        .expect("the browser lands on the listener");
+    assert!(
+        landing.text.contains("You can close this tab"),
+        "{landing:?}"
+    );
+    let tokens = solution06::exchange_code(&client, &code, &redirect_uri, &verifier)
+        .expect("the code and the verifier give tokens");
+    let me = lab_tests::support::get_with_token(
+        &format!("{}/api/me", provider.base_url()),
+        tokens.access_token.expose(),
+    );
+    assert_eq!(me.status, 200, "{}", me.body);
+    browser
+        .screenshot(&screenshot_path("solution06-pkce"))
+        .expect("screenshot");
+}
+
 /// One Chromium for every case, one after another: starting a browser costs
 /// more than a case, and the suite must stay fast.
 #[test]
@@ -458,7 +496,7 @@ fn a_real_browser_plays_the_student() {
     };
     let browser = Arc::new(browser);
     type Case = fn(&Arc<Browser>);
-    let cases: [(&str, Case); 5] = [
+    let cases: [(&str, Case); 6] = [
         (
             "approve",
             chromium_logs_in_as_alice_approves_and_the_listener_gets_the_code,
@@ -473,6 +511,10 @@ fn a_real_browser_plays_the_student() {
             chromium_plays_alice_for_solution05_which_collects_her_posts,
         ),
         ("solution05 deny", chromium_denies_and_solution05_explains),
+        (
+            "solution06 PKCE",
+            chromium_plays_alice_for_solution06_with_pkce,
+        ),
     ];
     for (name, case) in cases {
         let started = std::time::Instant::now();

@@ -16,11 +16,21 @@ fn suites() -> Vec<(&'static str, &'static [Check])> {
         ("lesson03", lab_tests::lesson03_suite!(list, lesson03)),
         ("lesson04", lab_tests::lesson04_suite!(list, lesson04)),
         ("lesson05", lab_tests::lesson05_suite!(list, lesson05)),
+        ("lesson06", lab_tests::lesson06_suite!(list, lesson06)),
+        ("lesson07", lab_tests::lesson07_suite!(list, lesson07)),
+        ("lesson08", lab_tests::lesson08_suite!(list, lesson08)),
+        ("lesson09", lab_tests::lesson09_suite!(list, lesson09)),
+        ("lesson10", lab_tests::lesson10_suite!(list, lesson10)),
         ("solution01", lab_tests::lesson01_suite!(list, solution01)),
         ("solution02", lab_tests::lesson02_suite!(list, solution02)),
         ("solution03", lab_tests::lesson03_suite!(list, solution03)),
         ("solution04", lab_tests::lesson04_suite!(list, solution04)),
         ("solution05", lab_tests::lesson05_suite!(list, solution05)),
+        ("solution06", lab_tests::lesson06_suite!(list, solution06)),
+        ("solution07", lab_tests::lesson07_suite!(list, solution07)),
+        ("solution08", lab_tests::lesson08_suite!(list, solution08)),
+        ("solution09", lab_tests::lesson09_suite!(list, solution09)),
+        ("solution10", lab_tests::lesson10_suite!(list, solution10)),
     ]
 }
 

@@ -15,6 +15,11 @@ fn check_names(id: &str) -> Option<&'static [&'static str]> {
         "03" => lab_tests::lesson03_suite!(names, x),
         "04" => lab_tests::lesson04_suite!(names, x),
         "05" => lab_tests::lesson05_suite!(names, x),
+        "06" => lab_tests::lesson06_suite!(names, x),
+        "07" => lab_tests::lesson07_suite!(names, x),
+        "08" => lab_tests::lesson08_suite!(names, x),
+        "09" => lab_tests::lesson09_suite!(names, x),
+        "10" => lab_tests::lesson10_suite!(names, x),
         _ => return None,
     })
 }

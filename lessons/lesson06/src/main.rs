@@ -1,0 +1,54 @@
+//! `cargo run -p lesson06 [-- --simulate-user alice]`: the flow as a public
+//! client with PKCE, its listener on a free port of 127.0.0.1.
+use clap::Parser;
+use labkit::{Cli, Flow};
+
+fn main() -> std::process::ExitCode {
+    labkit::run(|| {
+        let cli = Cli::parse();
+        // From this lesson on, any free port unless --port says otherwise.
+        let (server, redirect_uri) = lesson06::bind_loopback(cli.port.unwrap_or(0))?;
+        let flow = Flow::start_public(&cli, 4, server, redirect_uri)?;
+        let state = lesson06::new_state();
+        let verifier = lesson06::new_verifier();
+        let challenge = lesson06::code_challenge(&verifier);
+        flow.step(&format!(
+            "Asking for permission, with the PKCE challenge {challenge} (the verifier stays here):"
+        ));
+        flow.send_browser(&lesson06::authorization_url(
+            &flow.client,
+            &flow.redirect_uri,
+            &state,
+            &challenge,
+        ));
+        flow.step(&format!(
+            "Waiting for the browser to come back to {}",
+            flow.redirect_uri
+        ));
+        let code = lesson06::wait_for_callback(&flow.server, &state, flow.deadline)?;
+        flow.step(&format!(
+            "Trading the code ({code}) and the verifier ({verifier}) for tokens at {}",
+            flow.client.token_url
+        ));
+        let tokens = lesson06::exchange_code(&flow.client, &code, &flow.redirect_uri, &verifier)?;
+        let lifetime = tokens
+            .expires_in
+            .map_or("no expiry given".into(), |s| format!("expires in {s} s"));
+        let refresh = match &tokens.refresh_token {
+            Some(token) => format!("refresh token {token}"),
+            None => "no refresh token".into(),
+        };
+        flow.step(&format!(
+            "Got an access token ({}, {lifetime}), {refresh}",
+            tokens.access_token
+        ));
+        // The mock provider's API, or one given with --api-url; another server's
+        // API is not known here, so the tokens are the result.
+        if !flow.client.api_url.is_empty() {
+            let profile = labkit::read_profile(&flow.client.api_url, &tokens.access_token)?
+                .ok_or("the API refused the new access token: check --api-url and --scope")?;
+            println!("Signed in as {} ({})", profile.name, profile.username);
+        }
+        Ok(())
+    })
+}

@@ -1,0 +1,220 @@
+//! `cargo run -p lesson08 -- --provider github|google|linkedin`: sign in with
+//! a real provider and print who you are. Without `--provider`, the mock
+//! provider, as in lessons 03–07 (`-- --simulate-user alice` runs offline).
+use std::cell::Cell;
+use std::time::Instant;
+
+use clap::{CommandFactory, FromArgMatches, Parser, ValueEnum};
+use labkit::{Cli, ClientKind, LabError, Provider, Secret};
+use lesson08::{self as lesson, ProviderProfile};
+use mock_provider::ResourceOwner;
+
+/// The providers this lesson knows.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum Named {
+    Github,
+    Google,
+    Linkedin,
+}
+
+#[derive(Parser, Debug)]
+#[command(
+    about = "Sign in with GitHub, Google or LinkedIn (or the mock provider) and print who you are."
+)]
+struct Args {
+    /// A real provider; without it, the mock provider.
+    #[arg(long, value_enum)]
+    provider: Option<Named>,
+    #[command(flatten)]
+    cli: Cli,
+}
+
+fn main() -> std::process::ExitCode {
+    labkit::run(|| {
+        let matches = Args::command().get_matches();
+        let args = Args::from_arg_matches(&matches).map_err(|e| e.to_string())?;
+        let scope_given =
+            matches.value_source("scope") == Some(clap::parser::ValueSource::CommandLine);
+        match args.provider {
+            None => mock_run(&args.cli),
+            Some(named) => {
+                let profile = match named {
+                    Named::Github => lesson::GITHUB,
+                    Named::Google => lesson::GOOGLE,
+                    Named::Linkedin => lesson::LINKEDIN,
+                };
+                real_run(&args.cli, &profile, named, scope_given)
+            }
+        }
+    })
+}
+
+/// Lessons 03–07's way: the mock provider (or explicit endpoints), as `lab-client`.
+fn mock_run(cli: &Cli) -> Result<(), LabError> {
+    let provider = Provider::choose(cli, ClientKind::Confidential)?;
+    let (server, redirect_uri) = lesson::bind_loopback(cli.port.unwrap_or(0))?;
+    println!("Listening on {redirect_uri}");
+    let mut client = provider.client.clone();
+    if client.api_url.is_empty() {
+        return Err(LabError(
+            "this program asks the API who you are: add --api-url with the API's base URL".into(),
+        ));
+    }
+    client.scope = cli.scope.clone();
+    sign_in(
+        &lesson::MOCK,
+        &client,
+        &server,
+        &redirect_uri,
+        provider.simulated.as_ref(),
+        cli,
+    )
+}
+
+fn real_run(
+    cli: &Cli,
+    profile: &ProviderProfile,
+    named: Named,
+    scope_given: bool,
+) -> Result<(), LabError> {
+    let flag = format!("--provider {}", format!("{named:?}").to_lowercase());
+    if cli.authorize_url.is_some() {
+        return Err(LabError(format!(
+            "{flag} brings its own endpoints: leave out --authorize-url and --token-url"
+        )));
+    }
+    if cli.simulate_user.is_some() {
+        return Err(LabError(format!(
+            "--simulate-user plays a user of the mock provider: with {flag}, log in in the browser"
+        )));
+    }
+    let client_id = cli
+        .client_id
+        .clone()
+        .or_else(|| std::env::var("OAUTH_CLIENT_ID").ok())
+        .filter(|id| !id.is_empty())
+        .ok_or_else(|| {
+            LabError(format!(
+                "{flag} needs your app's client id: set OAUTH_CLIENT_ID or pass --client-id (register an app at {})",
+                profile.console_url
+            ))
+        })?;
+    // The secret only from the environment: a flag would land in the shell history.
+    let secret = std::env::var("OAUTH_CLIENT_SECRET")
+        .ok()
+        .filter(|s| !s.is_empty())
+        .map(Secret::new)
+        .ok_or_else(|| {
+            LabError(format!(
+                "{flag} needs your app's client secret in the environment variable OAUTH_CLIENT_SECRET (never on the command line): copy it from your app's page at {}",
+                profile.console_url
+            ))
+        })?;
+    let scope = if scope_given { cli.scope.as_str() } else { "" };
+    let client = lesson::client_for(profile, &client_id, Some(secret), scope);
+    let port = cli
+        .port
+        .unwrap_or(if profile.loopback_any_port { 0 } else { 8000 });
+    let (server, redirect_uri) = lesson::bind_loopback(port)?;
+    println!("Listening on {redirect_uri}");
+    if profile.registers_redirect {
+        let registered = if profile.loopback_any_port {
+            "http://127.0.0.1/callback".to_string()
+        } else {
+            redirect_uri.clone()
+        };
+        println!(
+            "  {} must know this redirect URI: register {registered} at {}",
+            profile.name, profile.console_url
+        );
+    }
+    for quirk in profile.quirks {
+        println!("  {}: {quirk}", profile.name);
+    }
+    sign_in(profile, &client, &server, &redirect_uri, None, cli)
+}
+
+/// The flow itself, the same for every provider: only the profile differs.
+fn sign_in(
+    profile: &ProviderProfile,
+    client: &labkit::Client,
+    server: &tiny_http::Server,
+    redirect_uri: &str,
+    simulated: Option<&ResourceOwner>,
+    cli: &Cli,
+) -> Result<(), LabError> {
+    let steps = Steps::default();
+    let state = lesson::new_state();
+    let verifier = lesson::new_verifier();
+    steps.next(&format!(
+        "Asking {} for permission: log in and approve at",
+        profile.name
+    ));
+    let url = lesson::authorization_url(profile, client, redirect_uri, &state, &verifier);
+    send_browser(&url, simulated);
+    steps.next(&format!(
+        "Waiting for the browser to come back to {redirect_uri}"
+    ));
+    let code = lesson::wait_for_callback(server, &state, Instant::now() + cli.timeout)?;
+    steps.next(&format!(
+        "Trading the code ({code}) for tokens at {}",
+        client.token_url
+    ));
+    let tokens = lesson::request_token(profile, client, &code, redirect_uri, &verifier)?;
+    let lifetime = match tokens.expires_in {
+        Some(s) if s >= 86_400 => format!("expires in {} days", s / 86_400),
+        Some(s) => format!("expires in {s} s"),
+        None => "does not expire".into(),
+    };
+    let refresh = match &tokens.refresh_token {
+        Some(token) => format!("refresh token {token}"),
+        None => "no refresh token: sign in again when it expires".into(),
+    };
+    steps.next(&format!(
+        "Got an access token ({}, {lifetime}), {refresh}; scopes: {}",
+        tokens.access_token,
+        tokens.scopes.join(" ")
+    ));
+    let name = lesson::who_am_i(profile, client, &tokens.access_token)?;
+    steps.next(&format!("Signed in to {} as {name}", profile.name));
+    Ok(())
+}
+
+/// Numbered step lines: `[2/5] Waiting for the browser…`.
+#[derive(Default)]
+struct Steps(Cell<usize>);
+
+impl Steps {
+    fn next(&self, text: &str) {
+        self.0.set(self.0.get() + 1);
+        println!("[{}/5] {text}", self.0.get());
+    }
+}
+
+/// Prints the URL, then opens the browser, or lets the simulated user approve.
+/// The listener is already bound.
+fn send_browser(url: &str, simulated: Option<&ResourceOwner>) {
+    println!("  {url}");
+    match simulated {
+        Some(owner) => {
+            println!(
+                "  (--simulate-user: {} approves in the background; no browser is opened)",
+                owner.username
+            );
+            let (owner, url) = (owner.clone(), url.to_string());
+            std::thread::spawn(move || {
+                if let Err(e) = owner.approve(&url).and_then(|r| r.follow()) {
+                    eprintln!("  simulated user: {e}");
+                }
+            });
+        }
+        None => match webbrowser::open(url) {
+            Ok(()) => println!(
+                "  (opened in your browser; if nothing appeared, open the URL above yourself)"
+            ),
+            Err(_) => println!(
+                "  (could not open a browser here: open the URL above yourself; still waiting)"
+            ),
+        },
+    }
+}

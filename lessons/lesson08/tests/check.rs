@@ -1,0 +1,1 @@
+lab_tests::lesson08_suite!(lesson08);

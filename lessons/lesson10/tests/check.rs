@@ -1,0 +1,1 @@
+lab_tests::lesson10_suite!(lesson10);

@@ -1,0 +1,1 @@
+lab_tests::lesson06_suite!(solution06);

@@ -1,0 +1,1 @@
+lab_tests::lesson07_suite!(solution07);

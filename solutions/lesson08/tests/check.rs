@@ -1,0 +1,1 @@
+lab_tests::lesson08_suite!(solution08);

@@ -1,0 +1,1 @@
+lab_tests::lesson09_suite!(solution09);

@@ -1,0 +1,945 @@
+//! Lesson 07 — Tokens that last: absolute expiry, early refresh, refresh with
+//! rotation (RFC 6749 §6, RFC 9700 §4.14), a token file that only its owner
+//! can read and that is replaced atomically, re-authorization when the refresh
+//! token is refused, and logout by revocation (RFC 7009).
+//!
+//! Time comes from a [`ManualClock`] (the provider's) passed as `now`: no check
+//! sleeps. Files go to fresh folders under the system's temporary folder, never
+//! to the real configuration folder.
+//!
+//! The checks are generic over the lesson's `StoredTokens` and look at it
+//! through its JSON form (`access_token`, `refresh_token`, `expires_at`,
+//! `scope`): the file format is part of what they check.
+
+use std::cell::{Cell, RefCell};
+use std::fmt::Debug;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use labkit::{Client, ErrorCode, LabError, Secret, TokenError, Tokens};
+use mock_provider::{Clock, Config, ManualClock, MockProvider};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use crate::support::{
+    Canned, Scripted, approved_code, client_at, client_for, get_with_token, json_answer, provider,
+};
+
+/// What the checks need of the lesson's `StoredTokens`.
+pub trait Stored: Serialize + DeserializeOwned + Debug + Clone + PartialEq {}
+impl<T: Serialize + DeserializeOwned + Debug + Clone + PartialEq> Stored for T {}
+
+pub type StoredFrom<S> = fn(Tokens, SystemTime) -> S;
+pub type NeedsRefresh<S> = fn(&S, SystemTime) -> bool;
+pub type Refresh<S> = fn(&Client, &S, SystemTime) -> Result<S, TokenError>;
+pub type CachePath = fn(&Client) -> Result<PathBuf, LabError>;
+pub type Save<S> = fn(&Path, &S) -> Result<(), LabError>;
+pub type Load<S> = fn(&Path) -> Result<Option<S>, LabError>;
+pub type ValidTokens<S> = fn(
+    &Client,
+    &Path,
+    SystemTime,
+    &mut dyn FnMut() -> Result<Tokens, LabError>,
+) -> Result<S, LabError>;
+pub type Logout = fn(&Client, &Path) -> Result<String, LabError>;
+
+const REDIRECT: &str = "http://127.0.0.1:8123/callback";
+const SCOPE: &str = "profile posts:read";
+/// A fixed "now" for the checks that need no provider: 2027-01-15.
+const T: u64 = 1_800_000_000;
+
+/// `StoredTokens` as the checks see it: its JSON form.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+struct Plain {
+    access_token: String,
+    refresh_token: Option<String>,
+    expires_at: Option<u64>,
+    scope: Option<String>,
+}
+
+fn plain<S: Stored>(stored: &S) -> Plain {
+    let json = serde_json::to_value(stored).expect("StoredTokens serializes to JSON");
+    serde_json::from_value(json.clone()).unwrap_or_else(|e| {
+        panic!(
+            "StoredTokens must keep the fields access_token, refresh_token, expires_at (Unix seconds) and scope ({e}); got {json}"
+        )
+    })
+}
+
+fn stored<S: Stored>(p: &Plain) -> S {
+    serde_json::from_value(serde_json::to_value(p).expect("plain JSON")).unwrap_or_else(|e| {
+        panic!("StoredTokens must read {{access_token, refresh_token, expires_at, scope}} ({e})")
+    })
+}
+
+fn at(seconds: u64) -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(seconds)
+}
+
+fn secs(time: SystemTime) -> u64 {
+    time.duration_since(UNIX_EPOCH).unwrap().as_secs()
+}
+
+fn tokens(access: &str, refresh: Option<&str>, expires_in: Option<u64>) -> Tokens {
+    Tokens {
+        access_token: Secret::new(access),
+        token_type: "Bearer".into(),
+        expires_in,
+        refresh_token: refresh.map(Secret::new),
+        scope: Some(SCOPE.into()),
+    }
+}
+
+/// The tokens as kept, built here (not with the lesson's `stored_from`), so
+/// that a check of one step does not depend on another.
+fn kept(tokens: &Tokens, now: SystemTime) -> Plain {
+    Plain {
+        access_token: tokens.access_token.expose().into(),
+        refresh_token: tokens.refresh_token.as_ref().map(|t| t.expose().into()),
+        expires_at: tokens.expires_in.map(|s| secs(now) + s),
+        scope: tokens.scope.clone(),
+    }
+}
+
+/// A fresh folder under the system's temporary folder, removed on drop.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(what: &str) -> TempDir {
+        static COUNT: AtomicU32 = AtomicU32::new(0);
+        let nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .subsec_nanos();
+        let dir = std::env::temp_dir().join(format!(
+            "oauth2-lab-check07-{what}-{}-{}-{nanos}",
+            std::process::id(),
+            COUNT.fetch_add(1, Ordering::SeqCst)
+        ));
+        std::fs::create_dir_all(&dir).expect("a temporary folder");
+        TempDir(dir)
+    }
+
+    fn names(&self) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(&self.0)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Writes tokens the way a previous run would have (plain JSON), so the checks
+/// of `valid_tokens` and `logout` do not depend on the lesson's `save`.
+fn write_kept(path: &Path, p: &Plain) {
+    std::fs::write(path, serde_json::to_string_pretty(p).unwrap()).unwrap();
+}
+
+fn read_kept(path: &Path) -> Plain {
+    let text = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("the token file {} should be there: {e}", path.display()));
+    serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("the token file should be StoredTokens as JSON ({e}): {text}"))
+}
+
+fn with_clock(clock: &ManualClock) -> MockProvider {
+    MockProvider::start(Config::default().with_clock(clock.clone())).expect("a mock provider")
+}
+
+/// A POST to the provider as `lab-client`, without the lesson's code.
+fn post_as_client(url: &str, form: &[(&str, &str)]) -> (u16, serde_json::Value) {
+    let mut form = form.to_vec();
+    form.extend([("client_id", "lab-client"), ("client_secret", "lab-secret")]);
+    let mut response = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(10)))
+        .build()
+        .new_agent()
+        .post(url)
+        .send_form(form)
+        .unwrap_or_else(|e| panic!("POST {url} got no answer: {e}"));
+    let status = response.status().as_u16();
+    let body = response.body_mut().read_to_string().unwrap_or_default();
+    (status, serde_json::from_str(&body).unwrap_or_default())
+}
+
+/// Tokens for alice from the mock provider, got the way lesson 04 does.
+fn issue(p: &MockProvider) -> Tokens {
+    let code = approved_code(p, "lab-client", REDIRECT, SCOPE);
+    let (status, json) = post_as_client(
+        &format!("{}/token", p.base_url()),
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", code.expose()),
+            ("redirect_uri", REDIRECT),
+        ],
+    );
+    assert_eq!(status, 200, "the mock provider issues tokens: {json}");
+    serde_json::from_value(json).unwrap()
+}
+
+/// The provider's answer to a refresh with `refresh_token`, sent directly.
+fn raw_refresh(p: &MockProvider, refresh_token: &str) -> (u16, serde_json::Value) {
+    post_as_client(
+        &format!("{}/token", p.base_url()),
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token),
+        ],
+    )
+}
+
+fn me_status(p: &MockProvider, access_token: &str) -> u16 {
+    get_with_token(&format!("{}/api/me", p.base_url()), access_token).status
+}
+
+/// An `authorize` for `valid_tokens` that must not be called.
+fn no_authorize(calls: &Cell<u32>) -> impl FnMut() -> Result<Tokens, LabError> + '_ {
+    move || {
+        calls.set(calls.get() + 1);
+        Err(LabError(
+            "the check's authorize: should not have been called".into(),
+        ))
+    }
+}
+
+#[cfg(unix)]
+fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+// ---- Step 1: stored_from ----
+
+pub fn expires_at_is_absolute<S: Stored>(stored_from: StoredFrom<S>) {
+    let got = plain(&stored_from(
+        tokens("at-1", Some("rt-1"), Some(3600)),
+        at(T),
+    ));
+    assert_eq!(
+        got.expires_at,
+        Some(T + 3600),
+        "expires_in 3600 received at T means expires_at = T + 3600 in Unix seconds: \
+         a duration means nothing in the next run, a point in time does"
+    );
+    assert_eq!(
+        (
+            got.access_token.as_str(),
+            got.refresh_token.as_deref(),
+            got.scope.as_deref()
+        ),
+        ("at-1", Some("rt-1"), Some(SCOPE)),
+        "keep the access token, the refresh token and the scope as they came"
+    );
+    let later = plain(&stored_from(
+        tokens("at-1", Some("rt-1"), Some(3600)),
+        at(T + 500),
+    ));
+    assert_eq!(
+        later.expires_at,
+        Some(T + 4100),
+        "count from `now` (the argument), not from the real clock"
+    );
+    let no_expiry = plain(&stored_from(tokens("at-2", None, None), at(T)));
+    assert_eq!(
+        (no_expiry.expires_at, no_expiry.refresh_token),
+        (None, None),
+        "no expires_in: no expires_at (RFC 6749 §5.1 makes it optional)"
+    );
+}
+
+// ---- Step 2: needs_refresh ----
+
+pub fn refreshes_60_seconds_before_expiry<S: Stored>(needs_refresh: NeedsRefresh<S>) {
+    let s: S = stored(&Plain {
+        access_token: "at".into(),
+        refresh_token: Some("rt".into()),
+        expires_at: Some(T + 3600),
+        scope: None,
+    });
+    for (after, expected) in [
+        (0, false),
+        (3539, false),
+        (3541, true),
+        (3600, true),
+        (7200, true),
+    ] {
+        assert_eq!(
+            needs_refresh(&s, at(T + after)),
+            expected,
+            "a token expiring at T+3600, at T+{after}: refresh {} (REFRESH_EARLY is 60 s)",
+            if expected { "now" } else { "not yet" }
+        );
+    }
+    let forever: S = stored(&Plain {
+        expires_at: None,
+        ..plain(&s)
+    });
+    assert!(
+        !needs_refresh(&forever, at(T + 10_000_000)),
+        "a token with no known expiry is used until the API refuses it: needs_refresh is false"
+    );
+}
+
+// ---- Step 3: refresh ----
+
+pub fn refresh_rotates_and_the_old_refresh_token_is_refused<S: Stored>(refresh: Refresh<S>) {
+    let clock = ManualClock::new();
+    let p = with_clock(&clock);
+    let first = issue(&p);
+    let old_plain = kept(&first, clock.now());
+    let old: S = stored(&old_plain);
+    clock.advance(Duration::from_secs(3000));
+    let new = refresh(&client_for(&p), &old, clock.now()).unwrap_or_else(|e| {
+        panic!("a fresh refresh token should give new tokens (RFC 6749 §6), got: {e}")
+    });
+    let new = plain(&new);
+    assert_ne!(
+        new.access_token, old_plain.access_token,
+        "a refresh gives a new access token"
+    );
+    assert!(
+        new.refresh_token.is_some() && new.refresh_token != old_plain.refresh_token,
+        "the mock provider rotates refresh tokens: keep the new one it sent (RFC 9700 §4.14)"
+    );
+    assert_eq!(
+        new.expires_at,
+        Some(secs(clock.now()) + 3600),
+        "the new expires_at counts from the refresh (`now`), not from the first token"
+    );
+    assert_eq!(
+        new.scope.as_deref(),
+        Some(SCOPE),
+        "keep the scope (the provider sends it)"
+    );
+    assert_eq!(
+        me_status(&p, &new.access_token),
+        200,
+        "the refreshed access token works at /api/me"
+    );
+    match refresh(&client_for(&p), &old, clock.now()) {
+        Err(TokenError::Rejected {
+            code: ErrorCode::InvalidGrant,
+            ..
+        }) => {}
+        other => panic!(
+            "the rotated-out refresh token, used again, must be refused with invalid_grant \
+             (RFC 6749 §6, RFC 9700 §4.14.2): expected Err(TokenError::Rejected {{ code: InvalidGrant, .. }}), got {other:?}"
+        ),
+    }
+}
+
+pub fn refresh_keeps_what_the_answer_leaves_out<S: Stored>(refresh: Refresh<S>) {
+    // A provider that does not rotate: no refresh_token and no scope in the answer.
+    let endpoint = Scripted::start(vec![json_answer(
+        200,
+        r#"{"access_token":"replica-at-2","token_type":"Bearer","expires_in":60}"#,
+    )]);
+    let old: S = stored(&Plain {
+        access_token: "replica-at-1".into(),
+        refresh_token: Some("replica-rt-1".into()),
+        expires_at: Some(T + 10),
+        scope: Some("profile".into()),
+    });
+    let new = refresh(&client_at(&endpoint.base), &old, at(T))
+        .unwrap_or_else(|e| panic!("the replica answered 200 with tokens, got: {e}"));
+    let new = plain(&new);
+    let received = endpoint.received();
+    assert_eq!(received.len(), 1, "one request to the token endpoint");
+    let r = &received[0];
+    assert_eq!(
+        (r.method.as_str(), r.url.as_str()),
+        ("POST", "/token"),
+        "POST to client.token_url"
+    );
+    assert_eq!(
+        r.form("grant_type").as_deref(),
+        Some("refresh_token"),
+        "RFC 6749 §6: grant_type=refresh_token"
+    );
+    assert_eq!(
+        r.form("refresh_token").as_deref(),
+        Some("replica-rt-1"),
+        "RFC 6749 §6: send the saved refresh token"
+    );
+    assert!(
+        r.header("authorization").is_some() || r.form("client_id").is_some(),
+        "the client authenticates as at the code exchange (token_request does it)"
+    );
+    assert_eq!(new.access_token, "replica-at-2");
+    assert_eq!(
+        new.expires_at,
+        Some(T + 60),
+        "expires_at = now + expires_in"
+    );
+    assert_eq!(
+        new.refresh_token.as_deref(),
+        Some("replica-rt-1"),
+        "the answer had no refresh_token: keep the old one, it still works (RFC 6749 §6)"
+    );
+    assert_eq!(
+        new.scope.as_deref(),
+        Some("profile"),
+        "the answer had no scope: it is the one granted before (RFC 6749 §5.1), keep it"
+    );
+}
+
+pub fn an_expired_access_token_is_refused_and_a_refreshed_one_works<S: Stored>(
+    needs_refresh: NeedsRefresh<S>,
+    refresh: Refresh<S>,
+) {
+    let clock = ManualClock::new();
+    let p = with_clock(&clock);
+    let first = issue(&p);
+    let old: S = stored(&kept(&first, clock.now()));
+    clock.advance(Duration::from_secs(3601));
+    assert!(
+        needs_refresh(&old, clock.now()),
+        "an hour and a second later the access token has expired: needs_refresh must say so"
+    );
+    assert_eq!(
+        me_status(&p, first.access_token.expose()),
+        401,
+        "the API refuses an expired access token (RFC 6750 §3.1)"
+    );
+    let new = refresh(&client_for(&p), &old, clock.now())
+        .unwrap_or_else(|e| panic!("the refresh token outlives the access token: {e}"));
+    assert_eq!(
+        me_status(&p, &plain(&new).access_token),
+        200,
+        "the refreshed access token is accepted"
+    );
+}
+
+// ---- Step 4: save ----
+
+fn sample<S: Stored>(n: u32) -> S {
+    stored(&Plain {
+        access_token: format!("lab_at_sample{n}"),
+        refresh_token: Some(format!("lab_rt_sample{n}")),
+        expires_at: Some(T + u64::from(n)),
+        scope: Some(SCOPE.into()),
+    })
+}
+
+pub fn saves_0600_in_a_new_folder<S: Stored>(save: Save<S>, load: Load<S>) {
+    let tmp = TempDir::new("mode");
+    let folder = tmp.0.join("config").join("oauth2-lab");
+    let path = folder.join("tokens-check.json");
+    let s: S = sample(1);
+    save(&path, &s).unwrap_or_else(|e| {
+        panic!(
+            "save into a folder that does not exist yet must create it: {}",
+            e.0
+        )
+    });
+    assert!(path.is_file(), "save writes {}", path.display());
+    #[cfg(unix)]
+    {
+        assert_eq!(
+            mode(&path),
+            0o600,
+            "the token file holds secrets: mode 0600, readable by its owner only (DESIGN D7), got {:o}",
+            mode(&path)
+        );
+        assert_eq!(
+            mode(&folder) & 0o077,
+            0,
+            "the folders save creates: mode 0700, got {:o}",
+            mode(&folder)
+        );
+    }
+    assert_eq!(
+        read_kept(&path),
+        plain(&s),
+        "the file is StoredTokens as JSON"
+    );
+    assert_eq!(
+        load(&path).ok().flatten(),
+        Some(s),
+        "load reads back what save wrote"
+    );
+}
+
+pub fn save_replaces_the_file_by_rename<S: Stored>(save: Save<S>, load: Load<S>) {
+    let tmp = TempDir::new("rename");
+    let path = tmp.0.join("tokens.json");
+    std::fs::write(&path, "{\"access_token\":\"old\"}").unwrap();
+    #[cfg(unix)]
+    let inode_before = {
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        std::fs::metadata(&path).unwrap().ino()
+    };
+    let s: S = sample(2);
+    save(&path, &s).unwrap_or_else(|e| panic!("save over an existing file: {}", e.0));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        assert_eq!(
+            mode(&path),
+            0o600,
+            "a 0644 file was there before; the saved one must be 0600 all the same: write a new file (mode 0600) and rename it over the old one"
+        );
+        assert_ne!(
+            std::fs::metadata(&path).unwrap().ino(),
+            inode_before,
+            "write a new file and rename it into place, so a crash leaves the old file or the new one, never half of one"
+        );
+    }
+    assert_eq!(
+        tmp.names(),
+        ["tokens.json"],
+        "no temporary files left behind in the folder"
+    );
+    let s2: S = sample(3);
+    save(&path, &s2).unwrap_or_else(|e| panic!("save a second time: {}", e.0));
+    assert_eq!(load(&path).ok().flatten(), Some(s2), "the latest save wins");
+    assert_eq!(tmp.names(), ["tokens.json"], "still one file, no leftovers");
+}
+
+pub fn a_missing_or_garbled_file_loads_as_nothing<S: Stored>(save: Save<S>, load: Load<S>) {
+    let tmp = TempDir::new("garbled");
+    let path = tmp.0.join("tokens.json");
+    assert!(
+        matches!(load(&path), Ok(None)),
+        "no file: Ok(None), the program then asks for permission"
+    );
+    save(&path, &sample::<S>(4)).unwrap_or_else(|e| panic!("save: {}", e.0));
+    for garbage in [
+        "",
+        "{",
+        "not json at all",
+        r#"{"access_token": 42}"#,
+        "\u{0}\u{1}\u{2}",
+    ] {
+        std::fs::write(&path, garbage).unwrap();
+        assert!(
+            matches!(load(&path), Ok(None)),
+            "a garbled token file ({garbage:?}) loads as Ok(None), never an error or a panic"
+        );
+    }
+    let folder = tmp.0.join("a-folder.json");
+    std::fs::create_dir(&folder).unwrap();
+    assert!(
+        matches!(load(&folder), Ok(None)),
+        "an unreadable token file (here a folder) loads as Ok(None)"
+    );
+}
+
+// ---- Step 5: valid_tokens ----
+
+pub fn good_saved_tokens_are_used_without_network<S: Stored>(valid_tokens: ValidTokens<S>) {
+    let endpoint = Scripted::start(vec![json_answer(500, r#"{"error":"server_error"}"#)]);
+    let client = client_at(&endpoint.base);
+    let tmp = TempDir::new("good");
+    let path = tmp.0.join("tokens.json");
+    let now = SystemTime::now();
+    for expires_at in [Some(secs(now) + 3600), None] {
+        let saved = Plain {
+            access_token: "lab_at_saved".into(),
+            refresh_token: Some("lab_rt_saved".into()),
+            expires_at,
+            scope: Some(SCOPE.into()),
+        };
+        write_kept(&path, &saved);
+        let calls = Cell::new(0);
+        let got = valid_tokens(&client, &path, now, &mut no_authorize(&calls))
+            .unwrap_or_else(|e| panic!("saved tokens good for an hour: use them, got: {}", e.0));
+        assert_eq!(
+            plain(&got),
+            saved,
+            "return the saved tokens as they are (expires_at {expires_at:?})"
+        );
+        assert_eq!(calls.get(), 0, "good saved tokens need no new permission");
+        assert_eq!(
+            endpoint.received().len(),
+            0,
+            "good saved tokens need no network at all: no refresh"
+        );
+    }
+}
+
+pub fn expiring_tokens_are_refreshed_and_saved<S: Stored>(valid_tokens: ValidTokens<S>) {
+    let clock = ManualClock::new();
+    let p = with_clock(&clock);
+    let first = issue(&p);
+    let tmp = TempDir::new("expiring");
+    let path = tmp.0.join("tokens.json");
+    write_kept(&path, &kept(&first, clock.now()));
+    clock.advance(Duration::from_secs(3550));
+    let calls = Cell::new(0);
+    let got = valid_tokens(
+        &client_for(&p),
+        &path,
+        clock.now(),
+        &mut no_authorize(&calls),
+    )
+    .unwrap_or_else(|e| panic!("50 s before expiry, refresh: got {}", e.0));
+    let got = plain(&got);
+    assert_eq!(
+        calls.get(),
+        0,
+        "a working refresh token needs no new permission"
+    );
+    assert_ne!(
+        got.access_token,
+        first.access_token.expose(),
+        "50 s before expiry the access token must be refreshed (REFRESH_EARLY is 60 s)"
+    );
+    assert_eq!(
+        me_status(&p, &got.access_token),
+        200,
+        "the refreshed token works"
+    );
+    assert_eq!(
+        read_kept(&path),
+        got,
+        "save the refreshed tokens at once: the old refresh token is dead now (rotation)"
+    );
+}
+
+pub fn a_refused_refresh_token_means_asking_again<S: Stored>(valid_tokens: ValidTokens<S>) {
+    let clock = ManualClock::new();
+    let p = with_clock(&clock);
+    let first = issue(&p);
+    // The user revoked this app's access in the provider's settings.
+    let (status, _) = post_as_client(
+        &format!("{}/revoke", p.base_url()),
+        &[("token", first.refresh_token.as_ref().unwrap().expose())],
+    );
+    assert_eq!(status, 200);
+    let tmp = TempDir::new("refused");
+    let path = tmp.0.join("tokens.json");
+    write_kept(&path, &kept(&first, clock.now()));
+    clock.advance(Duration::from_secs(3601));
+    let fresh = RefCell::new(None);
+    let calls = Cell::new(0);
+    let mut authorize = || {
+        calls.set(calls.get() + 1);
+        let tokens = issue(&p);
+        *fresh.borrow_mut() = Some(tokens.access_token.expose().to_string());
+        Ok(tokens)
+    };
+    let got =
+        valid_tokens(&client_for(&p), &path, clock.now(), &mut authorize).unwrap_or_else(|e| {
+            panic!(
+                "a refused refresh token (invalid_grant) means: ask for permission again; got {}",
+                e.0
+            )
+        });
+    let got = plain(&got);
+    assert_eq!(
+        calls.get(),
+        1,
+        "the provider refused the refresh token with invalid_grant: call authorize, once"
+    );
+    assert_eq!(
+        Some(got.access_token.clone()),
+        fresh.borrow().clone(),
+        "return the new tokens"
+    );
+    assert_eq!(
+        got.expires_at,
+        Some(secs(clock.now()) + 3600),
+        "expires_at of the new tokens: now + expires_in"
+    );
+    assert_eq!(read_kept(&path), got, "save the new tokens");
+}
+
+pub fn no_saved_tokens_means_asking_for_permission<S: Stored>(valid_tokens: ValidTokens<S>) {
+    let endpoint = Scripted::start(vec![json_answer(500, r#"{"error":"server_error"}"#)]);
+    let client = client_at(&endpoint.base);
+    let tmp = TempDir::new("none");
+    let path = tmp.0.join("sub").join("tokens.json");
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    for garbled in [None, Some("{\"access_tok")] {
+        if let Some(text) = garbled {
+            std::fs::write(&path, text).unwrap();
+        }
+        let calls = Cell::new(0);
+        let mut authorize = || {
+            calls.set(calls.get() + 1);
+            Ok(tokens("lab_at_new", Some("lab_rt_new"), Some(3600)))
+        };
+        let got = valid_tokens(&client, &path, at(T), &mut authorize).unwrap_or_else(|e| {
+            panic!(
+                "no usable saved tokens (file {garbled:?}): ask for permission, got {}",
+                e.0
+            )
+        });
+        assert_eq!(
+            calls.get(),
+            1,
+            "no usable saved tokens: call authorize once"
+        );
+        let expected = kept(&tokens("lab_at_new", Some("lab_rt_new"), Some(3600)), at(T));
+        assert_eq!(
+            plain(&got),
+            expected,
+            "return the new tokens, expiring at now + expires_in"
+        );
+        assert_eq!(read_kept(&path), expected, "and save them");
+        std::fs::remove_file(&path).unwrap();
+    }
+    assert_eq!(endpoint.received().len(), 0, "nothing to refresh");
+}
+
+pub fn a_provider_outage_keeps_the_saved_tokens<S: Stored>(valid_tokens: ValidTokens<S>) {
+    let endpoint = Scripted::start(vec![(503, vec![], "down for maintenance".into())]);
+    let tmp = TempDir::new("outage");
+    let path = tmp.0.join("tokens.json");
+    let saved = Plain {
+        access_token: "lab_at_saved".into(),
+        refresh_token: Some("lab_rt_saved".into()),
+        expires_at: Some(T + 30),
+        scope: Some(SCOPE.into()),
+    };
+    write_kept(&path, &saved);
+    let calls = Cell::new(0);
+    let result = valid_tokens(
+        &client_at(&endpoint.base),
+        &path,
+        at(T),
+        &mut no_authorize(&calls),
+    );
+    assert_eq!(
+        endpoint.received().len(),
+        1,
+        "30 s before expiry: try to refresh"
+    );
+    assert!(
+        result.is_err(),
+        "the token endpoint answered 503: report it as an error, got {result:?}"
+    );
+    assert_eq!(
+        calls.get(),
+        0,
+        "a 503 is not a refused refresh token (only invalid_grant is): do not ask for permission again"
+    );
+    assert_eq!(
+        read_kept(&path),
+        saved,
+        "keep the saved tokens: the refresh token may work once the provider is back"
+    );
+}
+
+// ---- Step 6: logout ----
+
+pub fn logout_revokes_both_tokens_and_deletes_the_file(logout: Logout) {
+    let p = provider();
+    let first = issue(&p);
+    let tmp = TempDir::new("logout");
+    let path = tmp.0.join("tokens.json");
+    let saved = kept(&first, SystemTime::now());
+    write_kept(&path, &saved);
+    let said = logout(&client_for(&p), &path)
+        .unwrap_or_else(|e| panic!("logout at a working provider: {}", e.0));
+    assert!(!path.exists(), "logout deletes the token file");
+    assert_eq!(
+        me_status(&p, &saved.access_token),
+        401,
+        "after logout the access token must be dead: revoke it (RFC 7009 §2)"
+    );
+    let (status, json) = raw_refresh(&p, saved.refresh_token.as_deref().unwrap());
+    assert_eq!(
+        (status, json["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "after logout the refresh token must be refused: revoke it (RFC 7009 §2)"
+    );
+    for secret in [&saved.access_token, saved.refresh_token.as_ref().unwrap()] {
+        assert!(
+            !said.contains(secret.as_str()),
+            "what logout says must not show a token whole: {said}"
+        );
+    }
+}
+
+pub fn logout_sends_rfc7009_requests_refresh_token_first(logout: Logout) {
+    let endpoint = Scripted::start(vec![json_answer(200, "{}")]);
+    let tmp = TempDir::new("revoke");
+    let path = tmp.0.join("tokens.json");
+    write_kept(
+        &path,
+        &Plain {
+            access_token: "replica-at-9".into(),
+            refresh_token: Some("replica-rt-9".into()),
+            expires_at: Some(T),
+            scope: None,
+        },
+    );
+    logout(&client_at(&endpoint.base), &path)
+        .unwrap_or_else(|e| panic!("the replica answers 200 to each revocation: {}", e.0));
+    let received = endpoint.received();
+    let sent: Vec<_> = received
+        .iter()
+        .map(|r| {
+            (
+                r.method.as_str(),
+                r.url.as_str(),
+                r.form("token"),
+                r.form("token_type_hint"),
+            )
+        })
+        .collect();
+    let hint = |token: &str, kind: &str| {
+        (
+            "POST",
+            "/revoke",
+            Some(token.to_string()),
+            Some(kind.to_string()),
+        )
+    };
+    assert_eq!(
+        sent,
+        [
+            hint("replica-rt-9", "refresh_token"),
+            hint("replica-at-9", "access_token"),
+        ],
+        "RFC 7009 §2.1: POST token and token_type_hint to client.revoke_url, the refresh token first \
+         (so no new access token can be made from it), then the access token"
+    );
+    for r in &received {
+        assert!(
+            r.header("authorization").is_some(),
+            "the client authenticates at the revocation endpoint as at the token endpoint (RFC 7009 §2.1)"
+        );
+    }
+    assert!(!path.exists(), "then delete the file");
+}
+
+pub fn logout_keeps_the_file_when_the_provider_fails(logout: Logout) {
+    let down: Canned = (503, vec![], "down for maintenance".into());
+    let endpoint = Scripted::start(vec![down]);
+    let tmp = TempDir::new("logout-fails");
+    let path = tmp.0.join("tokens.json");
+    let saved = Plain {
+        access_token: "replica-at-8".into(),
+        refresh_token: Some("replica-rt-8".into()),
+        expires_at: Some(T),
+        scope: None,
+    };
+    write_kept(&path, &saved);
+    let result = logout(&client_at(&endpoint.base), &path);
+    assert!(
+        result.is_err(),
+        "the revocation endpoint answered 503: logout failed, say so; got {result:?}"
+    );
+    assert_eq!(
+        read_kept(&path),
+        saved,
+        "keep the file when the provider did not revoke: a second try can still revoke the tokens"
+    );
+}
+
+pub fn logout_without_a_revocation_endpoint_deletes_and_says_so(logout: Logout) {
+    let endpoint = Scripted::start(vec![json_answer(200, "{}")]);
+    let mut client = client_at(&endpoint.base);
+    client.revoke_url = None;
+    let tmp = TempDir::new("no-revoke");
+    let path = tmp.0.join("tokens.json");
+    write_kept(&path, &kept(&tokens("lab_at_x", None, None), at(T)));
+    let said = logout(&client, &path)
+        .unwrap_or_else(|e| panic!("no revocation endpoint: still delete the file; got {}", e.0));
+    assert!(!path.exists(), "delete the file");
+    assert_eq!(
+        endpoint.received().len(),
+        0,
+        "there is nowhere to send anything"
+    );
+    assert!(
+        said.to_lowercase().contains("not"),
+        "say that the provider was not told (the tokens stay valid until they expire), got {said:?}"
+    );
+    assert!(
+        logout(&client, &path).is_ok(),
+        "logging out twice is fine: nothing to do"
+    );
+}
+
+// ---- Secrets ----
+
+pub fn nothing_secret_in_debug_or_the_file_name<S: Stored>(
+    stored_from: StoredFrom<S>,
+    cache_path: CachePath,
+) {
+    let (access, refresh) = ("lab_at_Zx81kQ2b9VbTqW", "lab_rt_Pq7sK3mN0aLzY");
+    let s = stored_from(tokens(access, Some(refresh), Some(3600)), at(T));
+    let debug = format!("{s:?}");
+    for secret in [access, refresh] {
+        assert!(
+            !debug.contains(secret),
+            "StoredTokens' Debug must not show a token whole (keep them as Secret): {debug}"
+        );
+    }
+    let mut client = client_at("http://127.0.0.1:9000");
+    client.client_secret = Some(Secret::new("l07-client-secret-Zq9"));
+    let path = cache_path(&client).unwrap_or_else(|e| panic!("cache_path: {}", e.0));
+    let shown = path.display().to_string();
+    assert!(
+        !shown.contains("l07-client-secret-Zq9"),
+        "the file name is printed: never put the client secret in it ({shown})"
+    );
+    let name = path.file_name().unwrap().to_string_lossy().into_owned();
+    assert!(
+        name.starts_with("tokens-") && name.ends_with(".json"),
+        "tokens-….json, got {name}"
+    );
+    assert!(
+        name.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)),
+        "only characters safe in any file name: {name}"
+    );
+    assert_eq!(
+        path.parent().and_then(|d| d.file_name()),
+        Some(std::ffi::OsStr::new("oauth2-lab")),
+        "in the oauth2-lab folder of the configuration folder: {shown}"
+    );
+    let other_port = client_at("http://127.0.0.1:9001");
+    let other_client = Client {
+        client_id: "lab-public".into(),
+        ..client.clone()
+    };
+    for (other, what) in [(other_port, "provider"), (other_client, "client")] {
+        assert_ne!(
+            cache_path(&other).ok(),
+            Some(path.clone()),
+            "another {what}, another file: tokens of one must never be sent to another"
+        );
+    }
+}
+
+#[macro_export]
+macro_rules! lesson07_suite {
+    ($k:ident) => { $crate::lesson07_suite!(tests, $k); };
+    ($mode:ident, $k:ident) => {
+        $crate::suite! { $mode;
+            expires_at_is_absolute => $crate::lesson07::expires_at_is_absolute($k::stored_from);
+            refreshes_60_seconds_before_expiry => $crate::lesson07::refreshes_60_seconds_before_expiry($k::needs_refresh);
+            refresh_rotates_and_the_old_refresh_token_is_refused => $crate::lesson07::refresh_rotates_and_the_old_refresh_token_is_refused($k::refresh);
+            refresh_keeps_what_the_answer_leaves_out => $crate::lesson07::refresh_keeps_what_the_answer_leaves_out($k::refresh);
+            an_expired_access_token_is_refused_and_a_refreshed_one_works => $crate::lesson07::an_expired_access_token_is_refused_and_a_refreshed_one_works($k::needs_refresh, $k::refresh);
+            saves_0600_in_a_new_folder => $crate::lesson07::saves_0600_in_a_new_folder($k::save, $k::load);
+            save_replaces_the_file_by_rename => $crate::lesson07::save_replaces_the_file_by_rename($k::save, $k::load);
+            a_missing_or_garbled_file_loads_as_nothing => $crate::lesson07::a_missing_or_garbled_file_loads_as_nothing($k::save, $k::load);
+            good_saved_tokens_are_used_without_network => $crate::lesson07::good_saved_tokens_are_used_without_network($k::valid_tokens);
+            expiring_tokens_are_refreshed_and_saved => $crate::lesson07::expiring_tokens_are_refreshed_and_saved($k::valid_tokens);
+            a_refused_refresh_token_means_asking_again => $crate::lesson07::a_refused_refresh_token_means_asking_again($k::valid_tokens);
+            no_saved_tokens_means_asking_for_permission => $crate::lesson07::no_saved_tokens_means_asking_for_permission($k::valid_tokens);
+            a_provider_outage_keeps_the_saved_tokens => $crate::lesson07::a_provider_outage_keeps_the_saved_tokens($k::valid_tokens);
+            logout_revokes_both_tokens_and_deletes_the_file => $crate::lesson07::logout_revokes_both_tokens_and_deletes_the_file($k::logout);
+            logout_sends_rfc7009_requests_refresh_token_first => $crate::lesson07::logout_sends_rfc7009_requests_refresh_token_first($k::logout);
+            logout_keeps_the_file_when_the_provider_fails => $crate::lesson07::logout_keeps_the_file_when_the_provider_fails($k::logout);
+            logout_without_a_revocation_endpoint_deletes_and_says_so => $crate::lesson07::logout_without_a_revocation_endpoint_deletes_and_says_so($k::logout);
+            nothing_secret_in_debug_or_the_file_name => $crate::lesson07::nothing_secret_in_debug_or_the_file_name($k::stored_from, $k::cache_path);
+        }
+    };
+}
