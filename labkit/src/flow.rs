@@ -2,6 +2,7 @@
 
 use std::cell::Cell;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
@@ -90,13 +91,15 @@ pub enum ClientKind {
 
 /// The provider a program talks to, chosen as DESIGN D3 says: explicit
 /// endpoints, else the mock provider on 127.0.0.1:9000, else one started here.
+/// A clone shares the embedded provider, which stops when the last clone goes.
+#[derive(Clone)]
 pub struct Provider {
     pub client: Client,
     /// The simulated user of `--simulate-user`, when the provider is a mock provider.
     pub simulated: Option<ResourceOwner>,
     /// The mock provider's base URL, when it is one (its issuer).
     pub mock_base: Option<String>,
-    _embedded: Option<MockProvider>,
+    _embedded: Option<Arc<MockProvider>>,
 }
 
 impl Provider {
@@ -116,7 +119,7 @@ impl Provider {
             client,
             simulated,
             mock_base,
-            _embedded: embedded,
+            _embedded: embedded.map(Arc::new),
         })
     }
 
@@ -164,6 +167,20 @@ impl Flow {
         let provider = Provider::choose(cli, ClientKind::Public)?;
         println!("Listening on {redirect_uri}");
         Ok(Flow::new(cli, steps, provider, server, redirect_uri))
+    }
+
+    /// A flow with a provider chosen earlier (see [`Provider::choose`]), for a
+    /// program that needs the browser only sometimes (lesson 07's saved tokens),
+    /// and a listener it bound itself.
+    pub fn with_provider(
+        cli: &Cli,
+        steps: usize,
+        provider: Provider,
+        server: tiny_http::Server,
+        redirect_uri: String,
+    ) -> Flow {
+        println!("Listening on {redirect_uri}");
+        Flow::new(cli, steps, provider, server, redirect_uri)
     }
 
     fn new(

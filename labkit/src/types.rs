@@ -70,7 +70,7 @@ pub struct Tokens {
     /// `Bearer` (compared case-insensitively, RFC 6749 §7.1).
     pub token_type: String,
     /// Seconds the access token lives, if the provider says.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "seconds")]
     pub expires_in: Option<u64>,
     #[serde(default)]
     pub refresh_token: Option<Secret>,
@@ -79,6 +79,26 @@ pub struct Tokens {
     pub scope: Option<String>,
 }
 // ANCHOR_END: tokens
+
+/// `expires_in` is a number (RFC 6749 §5.1), but some providers send it as a
+/// string of digits (`"3600"`); both mean the same.
+fn seconds<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Seconds {
+        Number(u64),
+        Text(String),
+    }
+    match Option::<Seconds>::deserialize(d)? {
+        None => Ok(None),
+        Some(Seconds::Number(n)) => Ok(Some(n)),
+        Some(Seconds::Text(t)) => t
+            .trim()
+            .parse()
+            .map(Some)
+            .map_err(|_| serde::de::Error::custom(format!("expires_in {t:?} is not a number"))),
+    }
+}
 
 /// An error response from the token endpoint (RFC 6749 §5.2), as JSON.
 #[derive(Clone, Debug, Deserialize)]
@@ -142,12 +162,21 @@ impl fmt::Display for TokenError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             TokenError::Rejected {
-                code, description, ..
+                status,
+                code,
+                description,
             } => {
                 let detail = description
                     .as_deref()
                     .map(|d| format!(" ({d})"))
                     .unwrap_or_default();
+                // 404 and 405 come from a URL that is not a token endpoint at all.
+                if let 404 | 405 = status {
+                    return write!(
+                        f,
+                        "the token endpoint answered HTTP {status}{detail}: is --token-url right?"
+                    );
+                }
                 match code {
                     ErrorCode::InvalidGrant => write!(
                         f,
@@ -171,6 +200,16 @@ impl fmt::Display for TokenError {
                 write!(
                     f,
                     "the token endpoint failed with HTTP {status}: the provider has a problem; try again later"
+                )
+            }
+            // JSON of another shape (no access_token, no token_type) is not
+            // the provider's trouble of format but of content: say which.
+            TokenError::NotJson { status, body_start }
+                if body_start.trim_start().starts_with('{') =>
+            {
+                write!(
+                    f,
+                    "the token endpoint answered HTTP {status} with JSON that is not a token response ({body_start:?}…): RFC 6749 §5.1 needs access_token and token_type; is --token-url right?"
                 )
             }
             TokenError::NotJson { status, body_start } => write!(
@@ -230,12 +269,16 @@ pub enum CallbackError {
 impl fmt::Display for CallbackError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            CallbackError::Denied { .. } => {
-                write!(
-                    f,
-                    "access was denied in the browser: nothing was collected; run again and press Allow"
-                )
-            }
+            // The person pressed Deny, or the provider refused for them (a
+            // scope it will not grant): its description says which.
+            CallbackError::Denied { description } => write!(
+                f,
+                "access was denied in the browser{}: nothing was collected; run again and press Allow",
+                description
+                    .as_deref()
+                    .map(|d| format!(" ({d})"))
+                    .unwrap_or_default()
+            ),
             CallbackError::Provider { error, description } => write!(
                 f,
                 "the provider refused the request: {error}{}; check the authorization URL's parameters",
@@ -246,7 +289,7 @@ impl fmt::Display for CallbackError {
             ),
             CallbackError::TimedOut => write!(
                 f,
-                "nobody came back from the browser in time: open the URL printed above, or use a longer --timeout"
+                "nobody came back from the browser in time: if the provider showed an error page, check --client-id and the registered redirect URI; else open the URL printed above, or use a longer --timeout"
             ),
             CallbackError::Listener(e) => write!(f, "the local listener failed: {e}"),
         }

@@ -30,9 +30,24 @@ fn error_messages_say_what_happened_and_what_to_do() {
             body_start: "<html><body>Sign in".into(),
         }
         .to_string(),
+        TokenError::NotJson {
+            status: 200,
+            body_start: labkit::body_start(r#"{"access_token":"lab_at_Zx81kQ2b9VbTq"}"#),
+        }
+        .to_string(),
+        TokenError::Rejected {
+            status: 404,
+            code: ErrorCode::InvalidRequest,
+            description: Some("unrecognized route".into()),
+        }
+        .to_string(),
         TokenError::UnexpectedStatus { status: 302 }.to_string(),
         TokenError::UnsupportedTokenType("mac".into()).to_string(),
         CallbackError::Denied { description: None }.to_string(),
+        CallbackError::Denied {
+            description: Some("offline_access needs consent".into()),
+        }
+        .to_string(),
         CallbackError::Provider {
             error: "invalid_scope".into(),
             description: Some("unknown scope \"admin\"".into()),
@@ -125,5 +140,24 @@ fn body_start_never_shows_a_secret_whole() {
         labkit::body_start(r#"{"codes":3,"error":"x"}"#),
         r#"{"codes":3,"error":"x"}"#,
         "only whole field names"
+    );
+}
+
+/// RFC 6749 §5.1 says `expires_in` is a number; some providers send `"3600"`.
+#[test]
+fn expires_in_as_a_string_of_digits_is_read_too() {
+    let tokens: labkit::Tokens = serde_json::from_str(
+        r#"{"access_token":"t","token_type":"Bearer","expires_in":"3600","id_token":"x"}"#,
+    )
+    .unwrap();
+    assert_eq!(tokens.expires_in, Some(3600));
+    let missing: labkit::Tokens =
+        serde_json::from_str(r#"{"access_token":"t","token_type":"Bearer"}"#).unwrap();
+    assert_eq!(missing.expires_in, None);
+    assert!(
+        serde_json::from_str::<labkit::Tokens>(
+            r#"{"access_token":"t","token_type":"Bearer","expires_in":"soon"}"#
+        )
+        .is_err()
     );
 }

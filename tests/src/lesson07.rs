@@ -694,42 +694,177 @@ pub fn no_saved_tokens_means_asking_for_permission<S: Stored>(valid_tokens: Vali
 }
 
 pub fn a_provider_outage_keeps_the_saved_tokens<S: Stored>(valid_tokens: ValidTokens<S>) {
-    let endpoint = Scripted::start(vec![(503, vec![], "down for maintenance".into())]);
     let tmp = TempDir::new("outage");
     let path = tmp.0.join("tokens.json");
-    let saved = Plain {
-        access_token: "lab_at_saved".into(),
-        refresh_token: Some("lab_rt_saved".into()),
-        expires_at: Some(T + 30),
-        scope: Some(SCOPE.into()),
+    // 30 s before expiry the refresh fails, but the access token still works:
+    // use it (with a warning). 5 s after expiry there is nothing to use: an error.
+    for (expires_at, still_good) in [(T + 30, true), (T - 5, false)] {
+        let endpoint = Scripted::start(vec![(503, vec![], "down for maintenance".into())]);
+        let saved = Plain {
+            access_token: "lab_at_saved".into(),
+            refresh_token: Some("lab_rt_saved".into()),
+            expires_at: Some(expires_at),
+            scope: Some(SCOPE.into()),
+        };
+        write_kept(&path, &saved);
+        let calls = Cell::new(0);
+        let result = valid_tokens(
+            &client_at(&endpoint.base),
+            &path,
+            at(T),
+            &mut no_authorize(&calls),
+        );
+        assert_eq!(
+            endpoint.received().len(),
+            1,
+            "expires_at {expires_at}, now {T}: try to refresh"
+        );
+        if still_good {
+            let got = result.unwrap_or_else(|e| {
+                panic!(
+                    "the token endpoint answered 503 while the access token still has 30 s: use the saved tokens with a warning, do not stop; got {}",
+                    e.0
+                )
+            });
+            assert_eq!(
+                plain(&got),
+                saved,
+                "return the saved tokens: they work for 30 s more"
+            );
+        } else {
+            assert!(
+                result.is_err(),
+                "the token endpoint answered 503 and the access token has expired: report it as an error, got {result:?}"
+            );
+        }
+        assert_eq!(
+            calls.get(),
+            0,
+            "a 503 is not a refused refresh token (only invalid_grant is): do not ask for permission again"
+        );
+        assert_eq!(
+            read_kept(&path),
+            saved,
+            "keep the saved tokens: the refresh token may work once the provider is back"
+        );
+    }
+}
+
+// ---- The program's lock (given) with step 5 ----
+
+pub type LockTokens<L> = fn(&Path, Duration, &mut dyn FnMut(Duration)) -> Result<L, LabError>;
+
+/// RFC 9700 §4.14.2: with rotation, a refresh token used twice ends the grant.
+/// Two runs at once must not both refresh: the second waits for the first's
+/// lock, then reads the tokens it saved. No sleeping: the second run's `sleep`
+/// waits until the first run is done.
+pub fn two_runs_at_once_refresh_only_once<S: Stored + Send + 'static, L: 'static>(
+    lock_tokens: LockTokens<L>,
+    valid_tokens: ValidTokens<S>,
+) {
+    let clock = ManualClock::new();
+    let p = with_clock(&clock);
+    let first = issue(&p);
+    let tmp = TempDir::new("race");
+    let path = tmp.0.join("tokens.json");
+    write_kept(&path, &kept(&first, clock.now()));
+    clock.advance(Duration::from_secs(3550));
+    let now = clock.now();
+    let client = client_for(&p);
+    let held = lock_tokens(&path, Duration::from_secs(300), &mut |_| {
+        panic!("nobody holds the lock yet: take it without waiting")
+    })
+    .unwrap_or_else(|e| panic!("the first run takes the lock: {}", e.0));
+    let (waiting_tx, waiting_rx) = std::sync::mpsc::channel::<()>();
+    let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+    let second = {
+        let (path, client) = (path.clone(), client.clone());
+        std::thread::spawn(move || {
+            let mut sleep = |_: Duration| {
+                let _ = waiting_tx.send(());
+                // Until the first run is done (or the check gave up).
+                let _ = done_rx.recv();
+            };
+            // An error, not a panic: if the first run failed, the check already
+            // says why, and this run's folder may be gone.
+            let lock = lock_tokens(&path, Duration::from_secs(300), &mut sleep)
+                .map_err(|e| format!("the second run gets the lock after the first: {}", e.0))?;
+            let calls = Cell::new(0);
+            let got = valid_tokens(&client, &path, now, &mut no_authorize(&calls));
+            drop(lock);
+            got.map(|s| plain(&s)).map_err(|e| e.0)
+        })
     };
-    write_kept(&path, &saved);
+    let waited = waiting_rx.recv_timeout(Duration::from_secs(20));
     let calls = Cell::new(0);
-    let result = valid_tokens(
-        &client_at(&endpoint.base),
-        &path,
-        at(T),
-        &mut no_authorize(&calls),
+    let fresh = valid_tokens(&client, &path, now, &mut no_authorize(&calls));
+    drop(held);
+    drop(done_tx);
+    let fresh = plain(&fresh.unwrap_or_else(|e| panic!("the first run refreshes: {}", e.0)));
+    assert!(
+        waited.is_ok(),
+        "while one run holds the lock, lock_tokens must wait (call sleep), not go ahead"
+    );
+    let second = second
+        .join()
+        .expect("the second run")
+        .unwrap_or_else(|e| panic!("the second run, after the first refreshed: {e}"));
+    assert_eq!(
+        second, fresh,
+        "the second run reads the tokens the first one saved, and does not refresh again (the old refresh token was rotated out: using it again ends the grant, RFC 9700 §4.14.2)"
     );
     assert_eq!(
-        endpoint.received().len(),
-        1,
-        "30 s before expiry: try to refresh"
+        me_status(&p, &second.access_token),
+        200,
+        "the tokens both runs use still work"
     );
     assert!(
-        result.is_err(),
-        "the token endpoint answered 503: report it as an error, got {result:?}"
+        !tmp.names().iter().any(|n| n.ends_with(".lock")),
+        "the lock file is removed when the run ends: {:?}",
+        tmp.names()
     );
-    assert_eq!(
-        calls.get(),
-        0,
-        "a 503 is not a refused refresh token (only invalid_grant is): do not ask for permission again"
+}
+
+/// The lock on its own: it times out with an error naming the lock file, and
+/// a lock left behind by a crashed run (older than the patience plus a minute)
+/// is removed.
+pub fn a_held_lock_times_out_and_a_stale_one_is_removed<L: Debug>(lock_tokens: LockTokens<L>) {
+    let tmp = TempDir::new("lock");
+    let path = tmp.0.join("tokens.json");
+    let held = lock_tokens(&path, Duration::from_secs(2), &mut |_| {
+        panic!("nobody holds the lock yet")
+    })
+    .unwrap_or_else(|e| panic!("{}", e.0));
+    let mut slept = Duration::ZERO;
+    let result = lock_tokens(&path, Duration::from_secs(2), &mut |d| slept += d);
+    let error =
+        result.expect_err("another run holds the lock for longer than the patience: an error");
+    assert!(
+        error.0.contains(".lock"),
+        "say which lock file to delete if no other run is going: {}",
+        error.0
     );
-    assert_eq!(
-        read_kept(&path),
-        saved,
-        "keep the saved tokens: the refresh token may work once the provider is back"
+    assert!(
+        slept >= Duration::from_secs(2) && slept < Duration::from_secs(3),
+        "wait about the patience (2 s), in short polls, then give up; waited {slept:?}"
     );
+    // The first run crashed long ago: its lock is as old as ten minutes.
+    std::mem::forget(held);
+    let lock = tmp
+        .names()
+        .into_iter()
+        .find(|n| n.ends_with(".lock"))
+        .expect("the lock file is next to the token file");
+    let old = SystemTime::now() - Duration::from_secs(600);
+    std::fs::File::options()
+        .write(true)
+        .open(tmp.0.join(&lock))
+        .and_then(|f| f.set_modified(old))
+        .unwrap();
+    let again = lock_tokens(&path, Duration::from_secs(2), &mut |_| {
+        panic!("a lock ten minutes old (patience 2 s) is stale: remove it, do not wait")
+    });
+    assert!(again.is_ok(), "a stale lock is removed: {again:?}");
 }
 
 // ---- Step 6: logout ----
@@ -865,6 +1000,44 @@ pub fn logout_without_a_revocation_endpoint_deletes_and_says_so(logout: Logout) 
     );
 }
 
+pub type TokenFile = fn(&Path, &Client) -> Result<PathBuf, LabError>;
+pub type LogoutFrom = fn(&Client, &Path) -> Result<String, LabError>;
+
+/// The program's logout: tokens are only ever revoked at the provider, and
+/// for the client, that issued them. Nothing saved for this provider and
+/// client: say so, naming them, and revoke nothing (another's file stays).
+pub fn logout_touches_only_this_providers_tokens(token_file: TokenFile, logout_from: LogoutFrom) {
+    let p = provider();
+    let first = issue(&p);
+    let tmp = TempDir::new("logout-other");
+    let client_a = client_for(&p);
+    let file_a = token_file(&tmp.0, &client_a).unwrap_or_else(|e| panic!("{}", e.0));
+    let saved = kept(&first, SystemTime::now());
+    write_kept(&file_a, &saved);
+    let endpoint = Scripted::start(vec![json_answer(200, "{}")]);
+    let client_b = client_at(&endpoint.base);
+    let said = logout_from(&client_b, &tmp.0)
+        .unwrap_or_else(|e| panic!("nothing saved for this provider is no error: {}", e.0));
+    assert_eq!(
+        endpoint.received().len(),
+        0,
+        "nothing saved for this provider: send it nothing (certainly not another provider's tokens)"
+    );
+    assert!(
+        said.contains("No saved tokens")
+            && said.contains(&client_b.client_id)
+            && said.contains(&client_b.token_url)
+            && !said.contains("Revoked"),
+        "say that nothing is saved for this client at this provider, naming both, and claim no revocation: {said}"
+    );
+    assert_eq!(read_kept(&file_a), saved, "another provider's file stays");
+    assert_eq!(
+        me_status(&p, &saved.access_token),
+        200,
+        "another provider's tokens stay valid"
+    );
+}
+
 // ---- Secrets ----
 
 pub fn nothing_secret_in_debug_or_the_file_name<S: Stored>(
@@ -908,7 +1081,18 @@ pub fn nothing_secret_in_debug_or_the_file_name<S: Stored>(
         client_id: "lab-public".into(),
         ..client.clone()
     };
-    for (other, what) in [(other_port, "provider"), (other_client, "client")] {
+    let other_path = Client {
+        token_url: "http://127.0.0.1:9000/realms/other/token".into(),
+        ..client.clone()
+    };
+    for (other, what) in [
+        (other_port, "provider"),
+        (other_client, "client"),
+        (
+            other_path,
+            "token endpoint on the same host (another realm)",
+        ),
+    ] {
         assert_ne!(
             cache_path(&other).ok(),
             Some(path.clone()),
@@ -935,10 +1119,13 @@ macro_rules! lesson07_suite {
             a_refused_refresh_token_means_asking_again => $crate::lesson07::a_refused_refresh_token_means_asking_again($k::valid_tokens);
             no_saved_tokens_means_asking_for_permission => $crate::lesson07::no_saved_tokens_means_asking_for_permission($k::valid_tokens);
             a_provider_outage_keeps_the_saved_tokens => $crate::lesson07::a_provider_outage_keeps_the_saved_tokens($k::valid_tokens);
+            two_runs_at_once_refresh_only_once => $crate::lesson07::two_runs_at_once_refresh_only_once($k::lock_tokens, $k::valid_tokens);
+            a_held_lock_times_out_and_a_stale_one_is_removed => $crate::lesson07::a_held_lock_times_out_and_a_stale_one_is_removed($k::lock_tokens);
             logout_revokes_both_tokens_and_deletes_the_file => $crate::lesson07::logout_revokes_both_tokens_and_deletes_the_file($k::logout);
             logout_sends_rfc7009_requests_refresh_token_first => $crate::lesson07::logout_sends_rfc7009_requests_refresh_token_first($k::logout);
             logout_keeps_the_file_when_the_provider_fails => $crate::lesson07::logout_keeps_the_file_when_the_provider_fails($k::logout);
             logout_without_a_revocation_endpoint_deletes_and_says_so => $crate::lesson07::logout_without_a_revocation_endpoint_deletes_and_says_so($k::logout);
+            logout_touches_only_this_providers_tokens => $crate::lesson07::logout_touches_only_this_providers_tokens($k::token_file, $k::logout_from);
             nothing_secret_in_debug_or_the_file_name => $crate::lesson07::nothing_secret_in_debug_or_the_file_name($k::stored_from, $k::cache_path);
         }
     };

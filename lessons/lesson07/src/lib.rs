@@ -100,8 +100,9 @@ pub fn save(path: &Path, stored: &StoredTokens) -> Result<(), LabError> {
 }
 
 /// Step 5: tokens that work now: the saved ones while they last, refreshed a
-/// minute before they expire, and new ones from `authorize` (the browser flow)
-/// when there are none or the provider no longer honours the refresh token.
+/// minute before they expire (or, if that fails while they still work, used
+/// with a warning), and new ones from `authorize` (the browser flow) when there
+/// are none, no refresh token, or the provider no longer honours it.
 pub fn valid_tokens(
     client: &Client,
     path: &Path,
@@ -110,10 +111,13 @@ pub fn valid_tokens(
 ) -> Result<StoredTokens, LabError> {
     // TODO: 1. load(path)?. Saved tokens that do not needs_refresh(): print
     //          "Using saved tokens (the access token {expiry_in_words})", return them.
-    //       2. Otherwise refresh(…). Ok: save(path, &fresh)? at once, return it.
+    //       2. No refresh token saved: say so ("signing in again") and go on to 4.
+    //       3. Otherwise refresh(…). Ok: save(path, &fresh)? at once, return it.
     //          Err(TokenError::Rejected { code: ErrorCode::InvalidGrant, .. }): say so
-    //          and go on to 3. Any other error: return it (e.into()).
-    //       3. Nothing saved (or refresh refused): stored_from(authorize()?, now),
+    //          and go on to 4. Any other error while unix_seconds(now) is still
+    //          before expires_at: print a one-line warning and return the saved
+    //          tokens (they still work). Past expiry: return the error (e.into()).
+    //       4. Nothing saved (or no way to refresh): stored_from(authorize()?, now),
     //          save it, return it.
     todo!(
         "Step 5: use, refresh or replace the saved tokens — see chapter 7 (book/src/lesson07/index.md)"

@@ -38,8 +38,15 @@ fn main() -> std::process::ExitCode {
             Some(token) => format!("refresh token {token}"),
             None => "no refresh token".into(),
         };
+        // §5.1: the provider may grant less than was asked for, and then says so.
+        let scope = match &tokens.scope {
+            Some(granted) if *granted != flow.client.scope => {
+                format!(", scope {granted:?} (asked for {:?})", flow.client.scope)
+            }
+            _ => String::new(),
+        };
         flow.step(&format!(
-            "Got an access token ({}, {lifetime}), {refresh}",
+            "Got an access token ({}, {lifetime}), {refresh}{scope}",
             tokens.access_token
         ));
         // The mock provider's API, or one given with --api-url; another server's

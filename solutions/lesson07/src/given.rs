@@ -1,9 +1,10 @@
 //! Given with this lesson: what the steps use but is not their skill: where
-//! the token file lives, reading it back, one revocation request (RFC 7009),
-//! and an expiry in words.
+//! the token file lives, a lock so that two runs do not refresh at once,
+//! reading the file back, one revocation request (RFC 7009), an expiry in
+//! words, and the program's logout of one provider and client.
 
 use std::fs;
-use std::io::ErrorKind;
+use std::io::{ErrorKind, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
@@ -12,10 +13,12 @@ use labkit::{Client, ErrorBody, LabError, Secret};
 use crate::{StoredTokens, basic_auth, unix_seconds};
 
 // ANCHOR: cache_path
-/// Where a client keeps its tokens: `oauth2-lab/tokens-<provider>-<client>.json`
-/// in the user's configuration folder. One file per token endpoint and client,
-/// so tokens of one provider are never sent to another.
-pub fn cache_path(client: &Client) -> Result<PathBuf, LabError> {
+/// Where a client keeps its tokens: `tokens-<provider>-<client>-<hash>.json` in
+/// `dir`. The name comes from the token endpoint and the client id, never from
+/// the user, so tokens are only ever used, refreshed or revoked with the
+/// provider and client that issued them. The hash covers the whole token URL:
+/// two providers on one host (two realms, say) get two files.
+pub fn token_file(dir: &Path, client: &Client) -> Result<PathBuf, LabError> {
     let url = url::Url::parse(&client.token_url)
         .map_err(|e| format!("--token-url {:?} is not a URL: {e}", client.token_url))?;
     let host = url.host_str().unwrap_or("no-host");
@@ -30,11 +33,26 @@ pub fn cache_path(client: &Client) -> Result<PathBuf, LabError> {
                 '_'
             }
         })
-        .take(120)
+        .take(100)
         .collect();
-    Ok(config_dir()?
-        .join("oauth2-lab")
-        .join(format!("tokens-{name}.json")))
+    // FNV-1a: a short, stable tag of the exact token URL and client id.
+    let hash = format!("{}\n{}", client.token_url, client.client_id)
+        .bytes()
+        .fold(0x811c_9dc5_u32, |h, b| {
+            (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+        });
+    Ok(dir.join(format!("tokens-{name}-{hash:08x}.json")))
+}
+
+/// The token file in the default folder: `oauth2-lab` in the user's
+/// configuration folder.
+pub fn cache_path(client: &Client) -> Result<PathBuf, LabError> {
+    token_file(&default_cache_dir()?, client)
+}
+
+/// `oauth2-lab` in the user's configuration folder.
+pub fn default_cache_dir() -> Result<PathBuf, LabError> {
+    Ok(config_dir()?.join("oauth2-lab"))
 }
 
 /// The user's configuration folder, as each system names it.
@@ -53,7 +71,7 @@ fn config_dir() -> Result<PathBuf, LabError> {
     };
     dir.ok_or_else(|| {
         LabError(
-            "cannot tell where your configuration folder is (HOME is not set): give the token file with --cache FILE".into(),
+            "cannot tell where your configuration folder is (HOME is not set): give a folder for the token files with --cache FOLDER".into(),
         )
     })
 }
@@ -148,3 +166,103 @@ pub(crate) fn revoke(
     )))
 }
 // ANCHOR_END: revoke
+
+// ANCHOR: lock
+/// How often a run that waits for the lock looks again.
+pub const LOCK_POLL: Duration = Duration::from_millis(100);
+
+/// Holds `<token file>.lock` while a run reads, refreshes and saves the tokens;
+/// removing the lock file when dropped, however the run ends (short of a crash).
+#[derive(Debug)]
+pub struct TokenLock(PathBuf);
+
+impl Drop for TokenLock {
+    fn drop(&mut self) {
+        let _ = fs::remove_file(&self.0);
+    }
+}
+
+/// Takes the lock of the token file at `path`, waiting while another run holds
+/// it (up to `patience`; `sleep` waits one [`LOCK_POLL`]). Without it, two runs
+/// could refresh with the same refresh token: with rotation the provider sees
+/// it used twice and ends the grant (RFC 9700 §4.14.2), and a run saves dead
+/// tokens. After the wait, the run reads the file again and finds the tokens
+/// the other run saved. A lock older than `patience` plus a minute was left by
+/// a run that crashed: it is removed.
+pub fn lock_tokens(
+    path: &Path,
+    patience: Duration,
+    sleep: &mut dyn FnMut(Duration),
+) -> Result<TokenLock, LabError> {
+    let mut lock = path.as_os_str().to_owned();
+    lock.push(".lock");
+    let lock = PathBuf::from(lock);
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        let mut folder = fs::DirBuilder::new();
+        folder.recursive(true);
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut folder, 0o700);
+        folder
+            .create(dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    }
+    let mut waited = Duration::ZERO;
+    loop {
+        // create_new: of two runs, exactly one creates the file.
+        match fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&lock)
+        {
+            Ok(mut file) => {
+                let _ = writeln!(file, "{}", std::process::id());
+                return Ok(TokenLock(lock));
+            }
+            Err(e) if e.kind() == ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(LabError(format!("cannot create {}: {e}", lock.display()))),
+        }
+        let age = fs::metadata(&lock)
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|at| SystemTime::now().duration_since(at).ok());
+        if age.is_some_and(|age| age > patience + Duration::from_secs(60)) {
+            eprintln!(
+                "note: removing {}, left behind by a run that did not finish",
+                lock.display()
+            );
+            let _ = fs::remove_file(&lock);
+            continue;
+        }
+        if waited >= patience {
+            return Err(LabError(format!(
+                "another run is still using {} after {} s: let it finish, or delete {} if no other run is going",
+                path.display(),
+                waited.as_secs(),
+                lock.display()
+            )));
+        }
+        if waited.is_zero() {
+            println!("Another run is using {}: waiting", path.display());
+        }
+        sleep(LOCK_POLL);
+        waited += LOCK_POLL;
+    }
+}
+// ANCHOR_END: lock
+
+// ANCHOR: logout_from
+/// The program's `logout`: only the token file of this provider and client in
+/// `dir`. With none, it says so, naming them, and revokes nothing.
+pub fn logout_from(client: &Client, dir: &Path) -> Result<String, LabError> {
+    let path = token_file(dir, client)?;
+    if fs::symlink_metadata(&path).is_err() {
+        return Ok(format!(
+            "No saved tokens for client {:?} at {} (no {}): nothing was revoked. To log out of another provider or client, give its --authorize-url, --token-url, --revoke-url and --client-id",
+            client.client_id,
+            client.token_url,
+            path.display()
+        ));
+    }
+    crate::logout(client, &path)
+}
+// ANCHOR_END: logout_from

@@ -160,8 +160,9 @@ pub fn save(path: &Path, stored: &StoredTokens) -> Result<(), LabError> {
 
 // ANCHOR: valid_tokens
 /// Step 5: tokens that work now: the saved ones while they last, refreshed a
-/// minute before they expire, and new ones from `authorize` (the browser flow)
-/// when there are none or the provider no longer honours the refresh token.
+/// minute before they expire (or, if that fails while they still work, used
+/// with a warning), and new ones from `authorize` (the browser flow) when there
+/// are none, no refresh token, or the provider no longer honours it.
 pub fn valid_tokens(
     client: &Client,
     path: &Path,
@@ -177,32 +178,49 @@ pub fn valid_tokens(
             );
             return Ok(stored);
         }
-        println!(
-            "The saved access token {}: refreshing it",
-            expiry_in_words(&stored, now)
-        );
-        match refresh(client, &stored, now) {
-            Ok(fresh) => {
-                // Save at once: the old refresh token may be dead already (rotation).
-                save(path, &fresh)?;
-                println!(
-                    "Refreshed: the new access token {}",
-                    expiry_in_words(&fresh, now)
-                );
-                return Ok(fresh);
+        if stored.refresh_token.is_none() {
+            // Nothing to refresh with: the provider never gave a refresh token.
+            println!(
+                "The saved access token {} and there is no refresh token: signing in again",
+                expiry_in_words(&stored, now)
+            );
+        } else {
+            println!(
+                "The saved access token {}: refreshing it",
+                expiry_in_words(&stored, now)
+            );
+            match refresh(client, &stored, now) {
+                Ok(fresh) => {
+                    // Save at once: the old refresh token may be dead already (rotation).
+                    save(path, &fresh)?;
+                    println!(
+                        "Refreshed: the new access token {}",
+                        expiry_in_words(&fresh, now)
+                    );
+                    return Ok(fresh);
+                }
+                // The grant is over (revoked, expired, rotated out): ask again.
+                Err(TokenError::Rejected {
+                    code: ErrorCode::InvalidGrant,
+                    description,
+                    ..
+                }) => println!(
+                    "The provider no longer accepts the refresh token ({}): asking for permission again",
+                    description.as_deref().unwrap_or("invalid_grant")
+                ),
+                // Any other failure (the provider is down…) is no reason to throw
+                // away tokens that may work again later. Within the early minute
+                // the access token still works: use it, with a warning.
+                Err(e) if stored.expires_at.is_some_and(|at| unix_seconds(now) < at) => {
+                    println!(
+                        "warning: could not refresh ({e}); using the saved access token, which {}",
+                        expiry_in_words(&stored, now)
+                    );
+                    return Ok(stored);
+                }
+                // Expired: there is nothing to use; stop and say why.
+                Err(e) => return Err(e.into()),
             }
-            // The grant is over (revoked, expired, rotated out): ask again.
-            Err(TokenError::Rejected {
-                code: ErrorCode::InvalidGrant,
-                description,
-                ..
-            }) => println!(
-                "The provider no longer accepts the refresh token ({}): asking for permission again",
-                description.as_deref().unwrap_or("invalid_grant")
-            ),
-            // Any other failure (the provider is down…) is no reason to throw away
-            // tokens that may work again later: stop and say why.
-            Err(e) => return Err(e.into()),
         }
     }
     let stored = stored_from(authorize()?, now);

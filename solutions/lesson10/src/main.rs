@@ -1,21 +1,23 @@
-//! `cargo run -p solution10 -- [--simulate-user alice] [--cache FILE]`: lesson
+//! `cargo run -p solution10 -- [--simulate-user alice] [--cache FOLDER]`: lesson
 //! 07's program, with the `oauth2` crate doing the protocol: signs in once, then
 //! reuses (and refreshes) the saved tokens on later runs.
 //! `cargo run -p solution10 -- logout`: revokes them and deletes the file.
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use labkit::{Cli, ClientKind, ErrorCode, Flow, LabError, Provider, Secret, TokenError};
 use solution10 as lab;
 
+const ABOUT: &str = "OAuth2 Lab lesson 10: the same flow with the oauth2 crate";
+
 #[derive(Parser)]
-#[command(about = "OAuth2 Lab lesson 10: the same flow with the oauth2 crate")]
 struct Args {
     #[command(subcommand)]
     command: Option<Command>,
-    /// The token file (default: oauth2-lab/tokens-….json in your configuration folder).
-    #[arg(long, value_name = "FILE", global = true)]
+    /// The folder of the token files, one per provider and client (default:
+    /// oauth2-lab in your configuration folder).
+    #[arg(long, value_name = "FOLDER")]
     cache: Option<PathBuf>,
     #[command(flatten)]
     lab: Cli,
@@ -23,16 +25,22 @@ struct Args {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Revoke the saved tokens at the provider (RFC 7009) and delete the file.
+    /// Revoke the saved tokens of this provider and client (RFC 7009) and delete the file.
     Logout,
 }
 
-/// The mock provider of `cargo run -p mock-provider`, which outlives this program.
-const LOCAL_MOCK: &str = "http://127.0.0.1:9000";
+/// The arguments, with this lesson's description, and every flag accepted
+/// before or after `logout`.
+fn command() -> clap::Command {
+    Args::command()
+        .about(ABOUT)
+        .long_about(None)
+        .mut_args(|arg| arg.global(true))
+}
 
 fn main() -> std::process::ExitCode {
     labkit::run(|| {
-        let args = Args::parse();
+        let args = Args::from_arg_matches(&command().get_matches()).map_err(|e| e.exit())?;
         match args.command {
             Some(Command::Logout) => logout(&args),
             None => sign_in(&args),
@@ -40,19 +48,45 @@ fn main() -> std::process::ExitCode {
     })
 }
 
+/// The folder of the token files: --cache, else the configuration folder.
+fn cache_dir(args: &Args) -> Result<PathBuf, LabError> {
+    match &args.cache {
+        Some(dir) if dir.is_file() => Err(LabError(format!(
+            "--cache {} is a file: --cache takes a folder now (each provider and client gets its own file in it)",
+            dir.display()
+        ))),
+        Some(dir) => Ok(dir.clone()),
+        None => lab::default_cache_dir(),
+    }
+}
+
 fn logout(args: &Args) -> Result<(), LabError> {
     let provider = Provider::choose(&args.lab, ClientKind::Public)?;
-    let path = match &args.cache {
-        Some(path) => path.clone(),
-        None => lab::cache_path(&provider.client)?,
-    };
+    if provider.is_embedded() {
+        // Its tokens died with the run that got them: there is nothing to revoke.
+        println!(
+            "Nothing to log out of: no provider was given and none answers on 127.0.0.1:9000. Give the provider's --authorize-url, --token-url, --revoke-url and --client-id"
+        );
+        return Ok(());
+    }
+    let client = &provider.client;
+    let path = lab::token_file(&cache_dir(args)?, client)?;
+    if std::fs::symlink_metadata(&path).is_err() {
+        println!(
+            "No saved tokens for client {:?} at {} (no {}): nothing was revoked. To log out of another provider or client, give its --authorize-url, --token-url, --revoke-url and --client-id",
+            client.client_id,
+            client.token_url,
+            path.display()
+        );
+        return Ok(());
+    }
     let Some(stored) = lab::load(&path)? else {
         // A garbled file holds nothing usable, but may hold a token: delete it too.
         let _ = std::fs::remove_file(&path);
         println!("No saved tokens in {}: nothing to do", path.display());
         return Ok(());
     };
-    let Some(revoke_url) = &provider.client.revoke_url else {
+    let Some(revoke_url) = &client.revoke_url else {
         std::fs::remove_file(&path)?;
         println!(
             "Deleted {}. This provider has no revocation endpoint, so it was not told: the tokens stay valid until they expire (revoke the app's access in your account settings there)",
@@ -60,8 +94,8 @@ fn logout(args: &Args) -> Result<(), LabError> {
         );
         return Ok(());
     };
-    let oauth = lab::oauth_client(&provider.client, None)?;
-    lab::revoke(&oauth, &lab::UreqClient::new(), &provider.client, &stored)?;
+    let oauth = lab::oauth_client(client, None)?;
+    lab::revoke(&oauth, &lab::UreqClient::new(), client, &stored)?;
     // Deleted only now: had the provider not answered, the file keeps the
     // tokens so that a second try can still revoke them.
     std::fs::remove_file(&path)?;
@@ -78,49 +112,54 @@ fn logout(args: &Args) -> Result<(), LabError> {
 
 fn sign_in(args: &Args) -> Result<(), LabError> {
     let cli = &args.lab;
-    let (server, redirect_uri) = lab::bind_loopback(cli.port.unwrap_or(0))?;
-    let flow = Flow::start_public(cli, 3, server, redirect_uri)?;
+    let provider = Provider::choose(cli, ClientKind::Public)?;
     // A provider started inside this program forgets its tokens when the program
-    // ends: a file in the configuration folder would only collect dead tokens.
-    let embedded =
-        cli.authorize_url.is_none() && flow.provider.mock_base.as_deref() != Some(LOCAL_MOCK);
-    let (path, scratch) = match &args.cache {
-        Some(path) => (path.clone(), None),
-        None if embedded => {
-            let dir = std::env::temp_dir().join(format!("oauth2-lab-{}", std::process::id()));
-            println!(
-                "(The provider inside this program forgets its tokens when the program ends, so they are kept in a scratch file this time. Run `cargo run -p mock-provider` in another terminal to see a second run reuse them.)"
-            );
-            (dir.join("tokens.json"), Some(dir))
-        }
-        None => (lab::cache_path(&flow.client)?, None),
+    // ends: a file in the token folder would only collect dead tokens.
+    let (dir, scratch) = if provider.is_embedded() {
+        let dir = std::env::temp_dir().join(format!("oauth2-lab-{}", std::process::id()));
+        println!(
+            "(The provider inside this program forgets its tokens when the program ends, so they are kept in a scratch folder this time. Run `cargo run -p mock-provider` in another terminal to see a second run reuse them.)"
+        );
+        (dir.clone(), Some(dir))
+    } else {
+        (cache_dir(args)?, None)
     };
+    let path = lab::token_file(&dir, &provider.client)?;
     println!("Token file: {}", path.display());
-    let session = Session {
-        oauth: lab::oauth_client(&flow.client, Some(&flow.redirect_uri))?,
-        http: lab::UreqClient::new(),
-        flow: &flow,
-        path: &path,
-    };
-    let result = session.use_tokens();
+    let result = (|| {
+        // One run at a time reads, refreshes and saves this file.
+        let _lock = lab::lock_tokens(&path, cli.timeout, &mut std::thread::sleep)?;
+        let session = Session {
+            oauth: lab::oauth_client(&provider.client, None)?,
+            http: lab::UreqClient::new(),
+            cli,
+            provider: &provider,
+            flow: std::cell::RefCell::new(None),
+            path: &path,
+        };
+        session.use_tokens()
+    })();
     if let Some(dir) = scratch {
         let _ = std::fs::remove_dir_all(dir);
     }
     result
 }
 
-/// One run: the provider and listener, the oauth2 client, and the token file.
+/// One run: the provider, the oauth2 client, the token file, and the browser
+/// flow with its listener once it is needed.
 struct Session<'a> {
     oauth: lab::OAuthClient,
     http: lab::UreqClient,
-    flow: &'a Flow,
+    cli: &'a Cli,
+    provider: &'a Provider,
+    flow: std::cell::RefCell<Option<Flow>>,
     path: &'a Path,
 }
 
 impl Session<'_> {
     fn use_tokens(&self) -> Result<(), LabError> {
         let stored = self.valid_tokens(SystemTime::now())?;
-        let api_url = &self.flow.client.api_url;
+        let api_url = &self.provider.client.api_url;
         if api_url.is_empty() {
             // Another provider's API is not known here (no --api-url): the tokens are the result.
             let refresh = match &stored.refresh_token {
@@ -166,29 +205,49 @@ impl Session<'_> {
                 );
                 return Ok(stored);
             }
-            println!(
-                "The saved access token {}: refreshing it",
-                lab::expiry_in_words(&stored, now)
-            );
-            match lab::refresh(&self.oauth, &self.http, &stored, now) {
-                Ok(fresh) => {
-                    // Save at once: the old refresh token may be dead already (rotation).
-                    lab::save(self.path, &fresh)?;
-                    println!(
-                        "Refreshed: the new access token {}",
-                        lab::expiry_in_words(&fresh, now)
-                    );
-                    return Ok(fresh);
+            if stored.refresh_token.is_none() {
+                // Nothing to refresh with: the provider never gave a refresh token.
+                println!(
+                    "The saved access token {} and there is no refresh token: signing in again",
+                    lab::expiry_in_words(&stored, now)
+                );
+            } else {
+                println!(
+                    "The saved access token {}: refreshing it",
+                    lab::expiry_in_words(&stored, now)
+                );
+                match lab::refresh(&self.oauth, &self.http, &stored, now) {
+                    Ok(fresh) => {
+                        // Save at once: the old refresh token may be dead already (rotation).
+                        lab::save(self.path, &fresh)?;
+                        println!(
+                            "Refreshed: the new access token {}",
+                            lab::expiry_in_words(&fresh, now)
+                        );
+                        return Ok(fresh);
+                    }
+                    Err(TokenError::Rejected {
+                        code: ErrorCode::InvalidGrant,
+                        description,
+                        ..
+                    }) => println!(
+                        "The provider no longer accepts the refresh token ({}): asking for permission again",
+                        description.as_deref().unwrap_or("invalid_grant")
+                    ),
+                    // Within the early minute the access token still works: use it.
+                    Err(e)
+                        if stored
+                            .expires_at
+                            .is_some_and(|at| lab::unix_seconds(now) < at) =>
+                    {
+                        println!(
+                            "warning: could not refresh ({e}); using the saved access token, which {}",
+                            lab::expiry_in_words(&stored, now)
+                        );
+                        return Ok(stored);
+                    }
+                    Err(e) => return Err(e.into()),
                 }
-                Err(TokenError::Rejected {
-                    code: ErrorCode::InvalidGrant,
-                    description,
-                    ..
-                }) => println!(
-                    "The provider no longer accepts the refresh token ({}): asking for permission again",
-                    description.as_deref().unwrap_or("invalid_grant")
-                ),
-                Err(e) => return Err(e.into()),
             }
         }
         let stored = self.authorize(now)?;
@@ -197,10 +256,17 @@ impl Session<'_> {
         Ok(stored)
     }
 
-    /// The browser flow, with the library: PKCE, state, exchange.
+    /// The browser flow, with the library: PKCE, state, exchange. The
+    /// listener is bound here, the first time the browser is needed.
     fn authorize(&self, now: SystemTime) -> Result<lab::StoredTokens, LabError> {
-        let flow = self.flow;
-        let request = lab::authorization_request(&self.oauth, &flow.client.scope);
+        let mut slot = self.flow.borrow_mut();
+        if slot.is_none() {
+            *slot = Some(browser_flow(self.cli, self.provider)?);
+        }
+        let flow = slot.as_ref().expect("just made");
+        let client = &self.provider.client;
+        let oauth = lab::oauth_client(client, Some(&flow.redirect_uri))?;
+        let request = lab::authorization_request(&oauth, &client.scope);
         flow.step("Asking for permission (PKCE, as in lesson 06): log in and approve at");
         flow.send_browser(&request.url);
         flow.step(&format!(
@@ -212,14 +278,96 @@ impl Session<'_> {
         let verifier = Secret::new(request.verifier.secret().as_str());
         flow.step(&format!(
             "Trading the code ({code}) and the verifier ({verifier}) for tokens at {}",
-            flow.client.token_url
+            client.token_url
         ));
         Ok(lab::exchange_code(
-            &self.oauth,
+            &oauth,
             &self.http,
             &code,
             request.verifier,
             now,
         )?)
+    }
+}
+
+/// Binds the listener and prepares the browser flow, with the provider chosen
+/// already: the browser is needed only when there are no good saved tokens.
+fn browser_flow(cli: &Cli, provider: &Provider) -> Result<Flow, LabError> {
+    let (server, redirect_uri) = lab::bind_loopback(cli.port.unwrap_or(0))?;
+    Ok(Flow::with_provider(
+        cli,
+        3,
+        provider.clone(),
+        server,
+        redirect_uri,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FLAGS: [&str; 6] = [
+        "--authorize-url",
+        "http://127.0.0.1:4000/auth",
+        "--token-url",
+        "http://127.0.0.1:4000/token",
+        "--client-id",
+        "lab-native",
+    ];
+
+    fn parse(words: &[&str]) -> Args {
+        let matches = command()
+            .try_get_matches_from(std::iter::once("prog").chain(words.iter().copied()))
+            .unwrap_or_else(|e| panic!("{words:?} should parse: {e}"));
+        Args::from_arg_matches(&matches).unwrap()
+    }
+
+    #[test]
+    fn endpoint_flags_work_after_logout_as_well_as_before() {
+        let after = parse(&[&["logout"][..], &FLAGS, &["--cache", "c"]].concat());
+        let before = parse(&[&FLAGS[..], &["--cache", "c", "logout"]].concat());
+        for args in [after, before] {
+            assert!(matches!(args.command, Some(Command::Logout)));
+            assert_eq!(
+                args.lab.token_url.as_deref(),
+                Some("http://127.0.0.1:4000/token")
+            );
+            assert_eq!(args.lab.client_id.as_deref(), Some("lab-native"));
+            assert_eq!(args.cache, Some(PathBuf::from("c")));
+        }
+    }
+
+    #[test]
+    fn saved_tokens_need_no_listener() {
+        let dir = std::env::temp_dir().join(format!("oauth2-lab-main10-{}", std::process::id()));
+        let args = parse(&FLAGS);
+        let provider = Provider::choose(&args.lab, ClientKind::Public).unwrap();
+        let path = lab::token_file(&dir, &provider.client).unwrap();
+        std::fs::create_dir_all(&dir).unwrap();
+        let expires_at = lab::unix_seconds(SystemTime::now()) + 3600;
+        let saved = serde_json::json!({"access_token": "lab_at_main", "expires_at": expires_at});
+        std::fs::write(&path, saved.to_string()).unwrap();
+        let session = Session {
+            oauth: lab::oauth_client(&provider.client, None).unwrap(),
+            http: lab::UreqClient::new(),
+            cli: &args.lab,
+            provider: &provider,
+            flow: std::cell::RefCell::new(None),
+            path: &path,
+        };
+        let result = session.use_tokens();
+        let _ = std::fs::remove_dir_all(&dir);
+        result.unwrap_or_else(|e| panic!("good saved tokens: {}", e.0));
+        assert!(
+            session.flow.borrow().is_none(),
+            "good saved tokens need no browser: bind no listener"
+        );
+    }
+
+    #[test]
+    fn help_starts_with_this_lesson() {
+        let help = command().render_help().to_string();
+        assert!(help.starts_with(ABOUT), "--help starts with: {help}");
     }
 }
