@@ -193,7 +193,7 @@ fn approved(p: &MockProvider, pkce: Pkce, challenge: &str) -> Secret {
         .unwrap_or_else(|e| panic!("alice could not approve {url}: {e}"));
     let code = redirect.param("code").unwrap_or_else(|| {
         panic!(
-            "the provider sent no code (error {:?}): is the PKCE challenge in the URL?",
+            "the provider refused the authorization request ({:?}): check code_challenge and code_challenge_method=S256 in the URL",
             redirect.param("error_description")
         )
     });

@@ -37,7 +37,6 @@ pub struct Facts {
     pub api_url: String,
     pub me_path: String,
     pub secret_in_body: bool,
-    pub scope_separator: String,
     /// "required", "accepted" or "no".
     pub pkce: &'static str,
     pub refresh_tokens: bool,
@@ -230,13 +229,6 @@ pub fn profiles_follow_the_providers_docs<L: Lesson>() {
         !linkedin.loopback_any_port,
         "LinkedIn matches the registered URL exactly"
     );
-    for facts in [&github, &google, &linkedin] {
-        assert_eq!(
-            facts.scope_separator, " ",
-            "{}: the authorization request's scope is space-delimited in its docs",
-            facts.name
-        );
-    }
     for which in [Which::GitHub, Which::Google, Which::LinkedIn] {
         let profile = L::profile(which);
         let facts = L::facts(&profile);
@@ -409,9 +401,10 @@ pub fn secret_never_in_url_or_debug<L: Lesson>() {
 // --- Steps 2 and 3 against the replicas ----------------------------------------
 
 /// GitHub, "Authorizing OAuth apps" §2: client_id and client_secret in the form,
-/// Accept: application/json asked for; GitHub's default answer is still a
-/// form-encoded body (`access_token=…&scope=repo%2Cgist&token_type=bearer`),
-/// so that must be read too. Then GET /user ("who am I").
+/// Accept: application/json asked for. GitHub answers JSON when asked and a
+/// form-encoded body (`access_token=…&scope=repo%2Cgist&token_type=bearer`)
+/// otherwise; this stand-in answers the form whatever the Accept header, so
+/// that reading a form is checked too. Then GET /user ("who am I").
 pub fn github_replica_form_encoded_body<L: Lesson>() {
     let profile = L::profile(Which::GitHub);
     let server = MockServer::start();
@@ -773,6 +766,63 @@ pub fn token_responses_of_every_shape<L: Lesson>() {
         ),
         "a 200 without access_token is not a token response"
     );
+    assert!(
+        L::read_token_response(
+            &p,
+            401,
+            "application/json",
+            r#"{"access_token":"at","token_type":"bearer"}"#
+        )
+        .is_err(),
+        "only a 200 carries tokens (RFC 6749 §5.1): a 401 with an access_token is not a success"
+    );
+    assert!(
+        matches!(
+            L::read_token_response(
+                &p,
+                200,
+                "application/json",
+                r#"{"access_token":"at","token_type":"bearer","expires_in":"soon"}"#
+            ),
+            Err(TokenError::NotJson { .. })
+        ),
+        "an expires_in that is not a number is not understood: do not guess a lifetime"
+    );
+}
+
+/// A token endpoint that redirects is misconfigured; following it would send
+/// the code and the client's credentials elsewhere (as in lesson 04).
+pub fn token_request_follows_no_redirect<L: Lesson>() {
+    let profile = L::profile(Which::Google);
+    let server = MockServer::start();
+    server.mock(|when, then| {
+        when.method(POST).path("/token");
+        then.status(302).header("location", "/elsewhere");
+    });
+    let elsewhere = server.mock(|when, then| {
+        when.path("/elsewhere");
+        then.status(200)
+            .header("content-type", "application/json")
+            .body(r#"{"access_token":"stolen","token_type":"Bearer"}"#);
+    });
+    let client = replica_client::<L>(&profile, &server, "/token");
+    let result = L::request_token(
+        &profile,
+        &client,
+        &Secret::new("code"),
+        &loopback(8000),
+        &Secret::new(VERIFIER),
+    );
+    assert_eq!(
+        elsewhere.calls(),
+        0,
+        "do not follow redirects from the token endpoint (ureq: max_redirects(0))"
+    );
+    assert_eq!(
+        result.err(),
+        Some(TokenError::UnexpectedStatus { status: 302 }),
+        "a 302 from a token endpoint is TokenError::UnexpectedStatus"
+    );
 }
 
 // --- The mock provider: the standards-following server -----------------------
@@ -872,7 +922,6 @@ macro_rules! lesson08_impl {
                     api_url: p.api_url.into(),
                     me_path: p.me_path.into(),
                     secret_in_body: p.client_auth == $k::ClientAuth::InBody,
-                    scope_separator: p.scope_separator.into(),
                     pkce: match p.pkce {
                         $k::PkceSupport::Required => "required",
                         $k::PkceSupport::Accepted => "accepted",
@@ -974,6 +1023,7 @@ macro_rules! lesson08_suite {
             google_replica_keeps_the_refresh_token => $crate::lesson08::google_replica_keeps_the_refresh_token::<Lesson08Crate>();
             linkedin_replica_secret_in_body_sixty_days => $crate::lesson08::linkedin_replica_secret_in_body_sixty_days::<Lesson08Crate>();
             basic_header_when_the_profile_says_so => $crate::lesson08::basic_header_when_the_profile_says_so::<Lesson08Crate>();
+            token_request_follows_no_redirect => $crate::lesson08::token_request_follows_no_redirect::<Lesson08Crate>();
             token_responses_of_every_shape => $crate::lesson08::token_responses_of_every_shape::<Lesson08Crate>();
             mock_provider_accepts_the_lesson_s_requests => $crate::lesson08::mock_provider_accepts_the_lesson_s_requests::<Lesson08Crate>();
             mock_provider_wrong_secret_is_invalid_client => $crate::lesson08::mock_provider_wrong_secret_is_invalid_client::<Lesson08Crate>();

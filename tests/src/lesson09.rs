@@ -328,7 +328,7 @@ pub fn pending_then_tokens<L: Lesson>() {
             .filter(|o| *o == "authorization_pending")
             .count(),
         2,
-        "alice decided during the third wait: {outcomes:?}"
+        "alice decided during the third wait, so two authorization_pending answers come first: wait the interval before every poll, the first one included: {outcomes:?}"
     );
     assert!(
         !outcomes.iter().any(|o| o == "slow_down"),
@@ -487,7 +487,7 @@ pub fn endless_pending_stops_at_expires_in<L: Lesson>() {
     let (sleep, log) = recording_sleep();
     let result = within(
         10,
-        "polling a provider that always says pending",
+        "polling a provider that always says pending (stop with DeviceError::Expired once the time waited plus the interval reaches expires_in)",
         move || L::poll_for_tokens(&client, &replica_device("dc", 30), &sleep),
     );
     assert_eq!(

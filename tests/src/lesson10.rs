@@ -41,6 +41,8 @@ pub struct Api<O, A, S> {
     pub refresh: fn(&O, &S, SystemTime) -> Result<S, TokenError>,
     pub revoke: fn(&O, &Client, &S) -> Result<(), LabError>,
     pub tokens: fn(&S) -> TokenParts,
+    /// The scope kept with stored tokens.
+    pub scope: fn(&S) -> Option<String>,
     /// `format!("{:?}")` of stored tokens.
     pub debug: fn(&S) -> String,
 }
@@ -648,7 +650,7 @@ pub fn refresh_keeps_the_refresh_token_when_none_comes_back<O, A, S: std::fmt::D
     let replica = Scripted::start(vec![
         json_answer(
             200,
-            r#"{"access_token":"first","token_type":"Bearer","expires_in":60,"refresh_token":"keep-me"}"#,
+            r#"{"access_token":"first","token_type":"Bearer","expires_in":60,"refresh_token":"keep-me","scope":"profile"}"#,
         ),
         json_answer(
             200,
@@ -679,6 +681,11 @@ pub fn refresh_keeps_the_refresh_token_when_none_comes_back<O, A, S: std::fmt::D
         refresh.as_ref().map(Secret::expose),
         Some("keep-me"),
         "no refresh token in the answer: keep the old one"
+    );
+    assert_eq!(
+        (api.scope)(&fresh).as_deref(),
+        Some("profile"),
+        "no scope in the refresh answer: the grant's scope is unchanged, keep it (RFC 6749 §5.1)"
     );
     // No refresh token at all (some providers issue none): as in lesson 07, an
     // invalid_grant at once, so that the program asks for permission again.
@@ -796,6 +803,7 @@ macro_rules! lesson10_api {
                     stored.expires_at,
                 )
             },
+            scope: |stored| stored.scope.clone(),
             debug: |stored| format!("{stored:?}"),
         }
     };

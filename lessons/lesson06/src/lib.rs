@@ -52,7 +52,8 @@ pub fn authorization_url(
 ) -> String {
     // TODO: lesson 03's five parameters (response_type, client_id, redirect_uri, scope,
     //       state), then code_challenge and code_challenge_method=S256.
-    //       `url::Url::parse(&client.authorize_url)` and `.query_pairs_mut().append_pair(…)`.
+    //       `url::Url::parse(&client.authorize_url)` (a Result: `.expect("the authorization
+    //       endpoint is a URL")`), then `.query_pairs_mut().append_pair(…)`.
     todo!(
         "Step 4: send the challenge with the request — see chapter 6 (book/src/lesson06/index.md)"
     )

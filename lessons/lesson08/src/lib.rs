@@ -28,12 +28,12 @@ pub fn authorization_url(
     state: &str,
     verifier: &Secret,
 ) -> String {
-    // TODO: 1. Join the words of client.scope with profile.scope_separator.
-    //       2. Parse client.authorize_url with url::Url and append, with query_pairs_mut():
-    //          response_type=code, client_id, redirect_uri, scope, state.
-    //       3. Unless profile.pkce is PkceSupport::NotSupported, add code_challenge
+    // TODO: 1. Parse client.authorize_url with url::Url and append, with query_pairs_mut():
+    //          response_type=code, client_id, redirect_uri, scope (client.scope: all three
+    //          take spaces in the request), state.
+    //       2. Unless profile.pkce is PkceSupport::NotSupported, add code_challenge
     //          (code_challenge(verifier), from lesson 06) and code_challenge_method=S256.
-    //       4. Append every (name, value) of profile.extra_authorize_params.
+    //       3. Append every (name, value) of profile.extra_authorize_params.
     todo!(
         "Step 1: build the authorization URL from the profile — see chapter 8 (book/src/lesson08/index.md)"
     )

@@ -44,8 +44,6 @@ pub struct ProviderProfile {
     /// Fields of that answer to show, the first one present wins.
     pub name_fields: &'static [&'static str],
     pub client_auth: ClientAuth,
-    /// Between scopes in the authorization request.
-    pub scope_separator: &'static str,
     pub pkce: PkceSupport,
     /// Does an ordinary app get a refresh token?
     pub refresh_tokens: bool,
@@ -79,7 +77,6 @@ pub const GITHUB: ProviderProfile = ProviderProfile {
     me_path: "/user",
     name_fields: &["name", "login"],
     client_auth: ClientAuth::InBody,
-    scope_separator: " ",
     pkce: PkceSupport::Accepted,
     refresh_tokens: false,
     default_scope: &["read:user"],
@@ -114,7 +111,6 @@ pub const GOOGLE: ProviderProfile = ProviderProfile {
     me_path: "/v1/userinfo",
     name_fields: &["name", "email"],
     client_auth: ClientAuth::InBody,
-    scope_separator: " ",
     pkce: PkceSupport::Accepted,
     refresh_tokens: true,
     default_scope: &["openid", "profile", "email"],
@@ -142,7 +138,6 @@ pub const LINKEDIN: ProviderProfile = ProviderProfile {
     me_path: "/v2/userinfo",
     name_fields: &["name"],
     client_auth: ClientAuth::InBody,
-    scope_separator: " ",
     pkce: PkceSupport::NotSupported,
     refresh_tokens: false,
     default_scope: &["openid", "profile", "email"],
@@ -174,7 +169,6 @@ pub const MOCK: ProviderProfile = ProviderProfile {
     me_path: "/me",
     name_fields: &["name", "username"],
     client_auth: ClientAuth::BasicHeader,
-    scope_separator: " ",
     pkce: PkceSupport::Accepted,
     refresh_tokens: true,
     default_scope: &["profile", "posts:read"],

@@ -25,11 +25,9 @@ pub fn authorization_url(
     state: &str,
     verifier: &Secret,
 ) -> String {
-    let scope = client
-        .scope
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(profile.scope_separator);
+    // All three take the scopes space-separated in the request (RFC 6749 §3.3),
+    // whatever they send back.
+    let scope = &client.scope;
     let mut url =
         url::Url::parse(&client.authorize_url).expect("the authorization endpoint is a URL");
     {
@@ -38,7 +36,7 @@ pub fn authorization_url(
             .append_pair("response_type", "code")
             .append_pair("client_id", &client.client_id)
             .append_pair("redirect_uri", redirect_uri)
-            .append_pair("scope", &scope)
+            .append_pair("scope", scope)
             .append_pair("state", state);
         // Only the challenge travels through the browser; the verifier waits
         // for the token request.

@@ -160,7 +160,19 @@ fn sign_in(
         "Trading the code ({code}) for tokens at {}",
         client.token_url
     ));
-    let tokens = lesson::request_token(profile, client, &code, redirect_uri, &verifier)?;
+    let tokens = lesson::request_token(profile, client, &code, redirect_uri, &verifier).map_err(
+        |e| match &e {
+            // Running again never fixes this one: registering the URI does.
+            labkit::TokenError::Rejected {
+                description: Some(d),
+                ..
+            } if d.contains("redirect_uri_mismatch") => labkit::LabError(format!(
+                "{} refused the redirect URI {redirect_uri}: register it at {} ({d})",
+                profile.name, profile.console_url
+            )),
+            _ => e.into(),
+        },
+    )?;
     let lifetime = match tokens.expires_in {
         Some(s) if s >= 86_400 => format!("expires in {} days", s / 86_400),
         Some(s) => format!("expires in {s} s"),
