@@ -113,7 +113,22 @@ pub fn port_of(server: &tiny_http::Server) -> u16 {
 /// not cached, and sends no `Referer` onwards (the URL it answers carries the code).
 /// A 2xx page is marked as good news, anything else as a warning.
 pub fn page(status: u16, title: &str, message: &str) -> tiny_http::Response<Cursor<Vec<u8>>> {
-    let (mark, colour) = if (200..300).contains(&status) {
+    html_page(status, (200..300).contains(&status), title, message)
+}
+
+/// A page with bad news (no permission, a refusal), marked as a warning. Its
+/// status is still 200: the listener did its job; the news is in the page.
+pub fn notice(title: &str, message: &str) -> tiny_http::Response<Cursor<Vec<u8>>> {
+    html_page(200, false, title, message)
+}
+
+fn html_page(
+    status: u16,
+    good: bool,
+    title: &str,
+    message: &str,
+) -> tiny_http::Response<Cursor<Vec<u8>>> {
+    let (mark, colour) = if good {
         ("✓", "#1a7f37")
     } else {
         ("!", "#b54708")

@@ -161,3 +161,20 @@ fn expires_in_as_a_string_of_digits_is_read_too() {
         .is_err()
     );
 }
+
+/// Bad news in the browser is marked as a warning, though the status is 200:
+/// a person must not see a green tick on "No permission given".
+#[test]
+fn a_notice_is_a_warning_and_a_success_page_is_not() {
+    let body = |response: tiny_http::Response<std::io::Cursor<Vec<u8>>>| {
+        let status = response.status_code().0;
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut response.into_reader(), &mut text).unwrap();
+        (status, text)
+    };
+    let (status, bad) = body(labkit::notice("No permission given", "You said no."));
+    assert_eq!(status, 200);
+    assert!(bad.contains("<div class=\"mark\">!</div>"), "{bad}");
+    let (_, good) = body(labkit::page(200, "Permission received", "Done."));
+    assert!(good.contains("<div class=\"mark\">✓</div>"), "{good}");
+}

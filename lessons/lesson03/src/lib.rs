@@ -45,6 +45,6 @@ pub fn wait_for_callback(
     //       Decode the query with query_pairs. A state other than ours: answer 400 and keep waiting.
     //       An `error` parameter: answer a page, return Denied (access_denied) or Provider.
     //       A `code`: answer a success page that does not show it, return Ok(Secret::new(code)).
-    //       Pages: labkit::page(status, title, message).
+    //       Pages: labkit::page(status, title, message); bad news: labkit::notice(title, message).
     todo!("Step 3: wait for the browser to come back — see chapter 3 (book/src/lesson03/index.md)")
 }

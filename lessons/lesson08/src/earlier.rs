@@ -76,14 +76,12 @@ pub fn wait_for_callback(
         if let Some(error) = get("error") {
             let description = get("error_description").map(str::to_string);
             let page = if error == "access_denied" {
-                labkit::page(
-                    200,
+                labkit::notice(
                     "No permission given",
                     "You did not allow access, so the program gets nothing and stops. You can close this tab.",
                 )
             } else {
-                labkit::page(
-                    200,
+                labkit::notice(
                     "The provider refused the request",
                     &format!(
                         "The provider answered with the error {error:?}. The program stops and says why."
