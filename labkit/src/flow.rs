@@ -97,18 +97,16 @@ pub struct Provider {
     pub client: Client,
     /// The simulated user of `--simulate-user`, when the provider is a mock provider.
     pub simulated: Option<ResourceOwner>,
-    /// The mock provider's base URL, when it is one (its issuer).
-    pub mock_base: Option<String>,
     _embedded: Option<Arc<MockProvider>>,
 }
 
 impl Provider {
     /// Chooses the provider and prints which one.
     pub fn choose(cli: &Cli, kind: ClientKind) -> Result<Provider, LabError> {
-        let (client, embedded, mock_base) = choose_provider(cli, kind)?;
+        let (client, embedded, is_mock) = choose_provider(cli, kind)?;
         let simulated = match &cli.simulate_user {
             None => None,
-            Some(_) if mock_base.is_none() => {
+            Some(_) if !is_mock => {
                 return Err(LabError(
                     "--simulate-user plays a user of a mock provider, and none answers at --authorize-url: leave out --simulate-user and log in in the browser".into(),
                 ));
@@ -118,9 +116,18 @@ impl Provider {
         Ok(Provider {
             client,
             simulated,
-            mock_base,
             _embedded: embedded.map(Arc::new),
         })
+    }
+
+    /// A provider known by its endpoints alone (lesson 08's named providers):
+    /// no mock provider, so no simulated user.
+    pub fn from_client(client: Client) -> Provider {
+        Provider {
+            client,
+            simulated: None,
+            _embedded: None,
+        }
     }
 
     /// True when the provider was started inside this program: it forgets its
@@ -139,8 +146,8 @@ pub struct Flow {
     pub redirect_uri: String,
     /// When to stop waiting for the browser.
     pub deadline: Instant,
-    /// The provider: the simulated user and the embedded mock provider live here.
-    pub provider: Provider,
+    /// Keeps the simulated user and an embedded mock provider.
+    provider: Provider,
     steps: usize,
     done: Cell<usize>,
 }
@@ -152,8 +159,13 @@ impl Flow {
         let provider = Provider::choose(cli, ClientKind::Confidential)?;
         let server = listen(cli.port.unwrap_or(8000))?;
         let redirect_uri = format!("http://127.0.0.1:{}/callback", port_of(&server));
-        println!("Listening on {redirect_uri}");
-        Ok(Flow::new(cli, steps, provider, server, redirect_uri))
+        Ok(Flow::with_provider(
+            cli,
+            steps,
+            provider,
+            server,
+            redirect_uri,
+        ))
     }
 
     /// Like [`Flow::start`], for a program that binds its own listener (lesson 06
@@ -165,13 +177,19 @@ impl Flow {
         redirect_uri: String,
     ) -> Result<Flow, LabError> {
         let provider = Provider::choose(cli, ClientKind::Public)?;
-        println!("Listening on {redirect_uri}");
-        Ok(Flow::new(cli, steps, provider, server, redirect_uri))
+        Ok(Flow::with_provider(
+            cli,
+            steps,
+            provider,
+            server,
+            redirect_uri,
+        ))
     }
 
-    /// A flow with a provider chosen earlier (see [`Provider::choose`]), for a
-    /// program that needs the browser only sometimes (lesson 07's saved tokens),
-    /// and a listener it bound itself.
+    /// A flow with a provider chosen earlier (see [`Provider::choose`]) and a
+    /// listener the program bound itself: for a program that needs the browser
+    /// only sometimes (lesson 07's saved tokens), or knows its provider by name
+    /// (lesson 08).
     pub fn with_provider(
         cli: &Cli,
         steps: usize,
@@ -180,16 +198,6 @@ impl Flow {
         redirect_uri: String,
     ) -> Flow {
         println!("Listening on {redirect_uri}");
-        Flow::new(cli, steps, provider, server, redirect_uri)
-    }
-
-    fn new(
-        cli: &Cli,
-        steps: usize,
-        provider: Provider,
-        server: tiny_http::Server,
-        redirect_uri: String,
-    ) -> Flow {
         Flow {
             client: provider.client.clone(),
             server,
@@ -238,11 +246,11 @@ impl Flow {
 
 /// DESIGN D3: explicit endpoints, else the mock provider on 127.0.0.1:9000, else
 /// one started here. Returns the client, the embedded provider if any, and
-/// the mock provider's base URL if it is one.
+/// whether it is a mock provider.
 fn choose_provider(
     cli: &Cli,
     kind: ClientKind,
-) -> Result<(Client, Option<MockProvider>, Option<String>), LabError> {
+) -> Result<(Client, Option<MockProvider>, bool), LabError> {
     let secret = std::env::var("OAUTH_CLIENT_SECRET")
         .ok()
         .filter(|s| !s.is_empty())
@@ -278,8 +286,8 @@ fn choose_provider(
         let origin = url::Url::parse(authorize_url)
             .map(|u| u.origin().ascii_serialization())
             .unwrap_or_default();
-        let mock_base = (cli.simulate_user.is_some() && mock_answers(&origin)).then_some(origin);
-        return Ok((client, None, mock_base));
+        let is_mock = cli.simulate_user.is_some() && mock_answers(&origin);
+        return Ok((client, None, is_mock));
     }
     let (base, embedded) = if mock_answers(LOCAL_MOCK) {
         println!("Using the mock provider at {LOCAL_MOCK}");
@@ -310,7 +318,7 @@ fn choose_provider(
         revoke_url: Some(format!("{base}/revoke")),
         device_url: Some(format!("{base}/device_authorization")),
     };
-    Ok((client, embedded, Some(base)))
+    Ok((client, embedded, true))
 }
 
 /// True when a mock provider's metadata answers at `base`.

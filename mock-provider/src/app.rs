@@ -9,6 +9,7 @@ use crate::clock::millis;
 use crate::config::Config;
 use crate::http::{Handler, Request, Response};
 use crate::params::Params;
+use crate::secrets::same_secret;
 use crate::store::Store;
 use crate::trace::{Step, Trace};
 use crate::{authorize, device, lab, metadata, pages, resource, revoke, token};
@@ -53,6 +54,12 @@ impl App {
             .users
             .iter()
             .position(|u| u.username == username)
+    }
+
+    /// The user these credentials log in, as at a login form (`/authorize`, `/device`).
+    pub fn log_in(&self, username: &str, password: &str) -> Option<usize> {
+        self.user_index(username)
+            .filter(|u| same_secret(&self.config.users[*u].password, password))
     }
 }
 

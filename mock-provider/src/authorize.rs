@@ -16,7 +16,7 @@ use crate::config::Scopes;
 use crate::http::{Request, Response};
 use crate::pages::{self, Consent};
 use crate::params::Params;
-use crate::secrets::{same_secret, shorten};
+use crate::secrets::shorten;
 use crate::store::{CodeDetails, FlowId, Pending};
 use crate::trace::Step;
 
@@ -468,12 +468,7 @@ pub fn post(app: &App, req: &Request, step: &mut Step) -> Response {
         }
         "approve" => {
             let username = get("username").unwrap_or("");
-            let user = app.user_index(username).filter(|u| {
-                same_secret(
-                    &app.config.users[*u].password,
-                    get("password").unwrap_or(""),
-                )
-            });
+            let user = app.log_in(username, get("password").unwrap_or(""));
             let Some(user) = user else {
                 step.outcome = "wrong username or password; login page shown again".into();
                 return pages::consent(&Consent {

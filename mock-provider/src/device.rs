@@ -25,7 +25,7 @@ use crate::config::Scopes;
 use crate::http::{Request, Response};
 use crate::pages::{self, DeviceConsent};
 use crate::params::Params;
-use crate::secrets::{digest, normalize_user_code, same_secret, shorten, show_user_code};
+use crate::secrets::{digest, normalize_user_code, shorten, show_user_code};
 use crate::store::{DeviceState, MAX_WRONG_USER_CODES_PER_MINUTE};
 use crate::token::{OAuthError, authenticate, expiries, fail, no_store, success};
 use crate::trace::Step;
@@ -243,12 +243,7 @@ pub fn form(app: &App, req: &Request, step: &mut Step) -> Response {
             // §3.3: the person logs in, then decides. Deny too: the user code is
             // short and shown on a screen, so knowing it proves nothing.
             let username = get("username").unwrap_or("");
-            let user = app.user_index(username).filter(|u| {
-                same_secret(
-                    &app.config.users[*u].password,
-                    get("password").unwrap_or(""),
-                )
-            });
+            let user = app.log_in(username, get("password").unwrap_or(""));
             let Some(user) = user else {
                 step.outcome = "wrong username or password; login page shown again".into();
                 return consent(

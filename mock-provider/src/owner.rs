@@ -138,6 +138,23 @@ impl ResourceOwner {
         self.decide(authorization_url, Decision::Approve)
     }
 
+    /// A login form as this person submits it: its hidden fields, then the
+    /// username, the password and the decision.
+    fn login_form(
+        &self,
+        mut fields: Vec<(String, String)>,
+        decision: Decision,
+    ) -> Vec<(String, String)> {
+        let decision = match decision {
+            Decision::Approve => "approve",
+            Decision::Deny => "deny",
+        };
+        fields.push(("username".into(), self.username.clone()));
+        fields.push(("password".into(), self.password.clone()));
+        fields.push(("decision".into(), decision.into()));
+        fields
+    }
+
     /// Opens `authorization_url` and denies.
     pub fn deny(&self, authorization_url: &str) -> Result<Redirect, OwnerError> {
         self.decide(authorization_url, Decision::Deny)
@@ -171,17 +188,7 @@ impl ResourceOwner {
         let action = page_url
             .join(&form.action)
             .map_err(|e| OwnerError::PageContract(format!("form action {:?}: {e}", form.action)))?;
-        let mut fields = form.hidden;
-        fields.push(("username".into(), self.username.clone()));
-        fields.push(("password".into(), self.password.clone()));
-        fields.push((
-            "decision".into(),
-            match decision {
-                Decision::Approve => "approve",
-                Decision::Deny => "deny",
-            }
-            .into(),
-        ));
+        let fields = self.login_form(form.hidden, decision);
         let body = url::form_urlencoded::Serializer::new(String::new())
             .extend_pairs(fields.iter())
             .finish();
@@ -276,17 +283,7 @@ impl ResourceOwner {
             });
         }
         let form = Form::read(&html)?;
-        let mut fields = form.hidden;
-        fields.push(("username".into(), self.username.clone()));
-        fields.push(("password".into(), self.password.clone()));
-        fields.push((
-            "decision".into(),
-            match decision {
-                Decision::Approve => "approve",
-                Decision::Deny => "deny",
-            }
-            .into(),
-        ));
+        let fields = self.login_form(form.hidden, decision);
         let (status, html) = post(&fields)?;
         if status == 200 && html.contains("role=\"status\"") {
             Ok(())

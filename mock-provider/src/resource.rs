@@ -24,11 +24,12 @@ struct Caller {
 
 /// RFC 6750 §3.1: the `WWW-Authenticate: Bearer` challenge and a JSON body saying the same.
 fn challenge(status: u16, error: Option<&str>, description: &str, scope: Option<&str>) -> Response {
+    // RFC 6750 §3: the description may hold only printable ASCII without `"` and `\\`.
+    let description = &crate::app::description_text(description);
     let mut header = format!("Bearer realm=\"{REALM}\"");
     if let Some(error) = error {
         header.push_str(&format!(
-            ", error=\"{error}\", error_description=\"{}\"",
-            header_safe(description)
+            ", error=\"{error}\", error_description=\"{description}\""
         ));
     }
     if let Some(scope) = scope {
@@ -40,11 +41,6 @@ fn challenge(status: u16, error: Option<&str>, description: &str, scope: Option<
         None => json!({ "message": description }),
     };
     json(status, &body).with_header("WWW-Authenticate", header)
-}
-
-/// RFC 6750 §3: `error_description` may hold only printable ASCII, without `"` and `\\`.
-fn header_safe(text: &str) -> String {
-    crate::app::description_text(text)
 }
 
 /// Checks the bearer token, its scope and the rate limit.

@@ -1,12 +1,8 @@
 //! `cargo run -p solution08 -- --provider github|google|linkedin`: sign in with
 //! a real provider and print who you are. Without `--provider`, the mock
 //! provider, as in lessons 03–07 (`-- --simulate-user alice` runs offline).
-use std::cell::Cell;
-use std::time::Instant;
-
 use clap::{CommandFactory, FromArgMatches, Parser, ValueEnum};
-use labkit::{Cli, ClientKind, LabError, Provider, Secret};
-use mock_provider::ResourceOwner;
+use labkit::{Cli, ClientKind, Flow, LabError, Provider, Secret};
 use solution08::{self as lesson, ProviderProfile};
 
 /// The providers this lesson knows.
@@ -52,22 +48,15 @@ fn main() -> std::process::ExitCode {
 /// Lessons 03–07's way: the mock provider (or explicit endpoints), as `lab-client`.
 fn mock_run(cli: &Cli) -> Result<(), LabError> {
     let provider = Provider::choose(cli, ClientKind::Confidential)?;
-    let (server, redirect_uri) = lesson::bind_loopback(cli.port.unwrap_or(0))?;
-    println!("Listening on {redirect_uri}");
-    let mut client = provider.client.clone();
-    if client.api_url.is_empty() {
+    if provider.client.api_url.is_empty() {
         return Err(LabError(
             "this program asks the API who you are: add --api-url with the API's base URL".into(),
         ));
     }
-    client.scope = cli.scope.clone();
+    let (server, redirect_uri) = lesson::bind_loopback(cli.port.unwrap_or(0))?;
     sign_in(
         &lesson::MOCK,
-        &client,
-        &server,
-        &redirect_uri,
-        provider.simulated.as_ref(),
-        cli,
+        &Flow::with_provider(cli, 5, provider, server, redirect_uri),
     )
 }
 
@@ -116,12 +105,12 @@ fn real_run(
         .port
         .unwrap_or(if profile.loopback_any_port { 0 } else { 8000 });
     let (server, redirect_uri) = lesson::bind_loopback(port)?;
-    println!("Listening on {redirect_uri}");
+    let flow = Flow::with_provider(cli, 5, Provider::from_client(client), server, redirect_uri);
     if profile.registers_redirect {
         let registered = if profile.loopback_any_port {
             "http://127.0.0.1/callback".to_string()
         } else {
-            redirect_uri.clone()
+            flow.redirect_uri.clone()
         };
         println!(
             "  {} must know this redirect URI: register {registered} at {}",
@@ -131,32 +120,25 @@ fn real_run(
     for quirk in profile.quirks {
         println!("  {}: {quirk}", profile.name);
     }
-    sign_in(profile, &client, &server, &redirect_uri, None, cli)
+    sign_in(profile, &flow)
 }
 
 /// The flow itself, the same for every provider: only the profile differs.
-fn sign_in(
-    profile: &ProviderProfile,
-    client: &labkit::Client,
-    server: &tiny_http::Server,
-    redirect_uri: &str,
-    simulated: Option<&ResourceOwner>,
-    cli: &Cli,
-) -> Result<(), LabError> {
-    let steps = Steps::default();
+fn sign_in(profile: &ProviderProfile, flow: &Flow) -> Result<(), LabError> {
+    let (client, redirect_uri) = (&flow.client, flow.redirect_uri.as_str());
     let state = lesson::new_state();
     let verifier = lesson::new_verifier();
-    steps.next(&format!(
+    flow.step(&format!(
         "Asking {} for permission: log in and approve at",
         profile.name
     ));
     let url = lesson::authorization_url(profile, client, redirect_uri, &state, &verifier);
-    send_browser(&url, simulated);
-    steps.next(&format!(
+    flow.send_browser(&url);
+    flow.step(&format!(
         "Waiting for the browser to come back to {redirect_uri}"
     ));
-    let code = lesson::wait_for_callback(server, &state, Instant::now() + cli.timeout)?;
-    steps.next(&format!(
+    let code = lesson::wait_for_callback(&flow.server, &state, flow.deadline)?;
+    flow.step(&format!(
         "Trading the code ({code}) for tokens at {}",
         client.token_url
     ));
@@ -182,51 +164,12 @@ fn sign_in(
         Some(token) => format!("refresh token {token}"),
         None => "no refresh token: sign in again when it expires".into(),
     };
-    steps.next(&format!(
+    flow.step(&format!(
         "Got an access token ({}, {lifetime}), {refresh}; scopes: {}",
         tokens.access_token,
         tokens.scopes.join(" ")
     ));
     let name = lesson::who_am_i(profile, client, &tokens.access_token)?;
-    steps.next(&format!("Signed in to {} as {name}", profile.name));
+    flow.step(&format!("Signed in to {} as {name}", profile.name));
     Ok(())
-}
-
-/// Numbered step lines: `[2/5] Waiting for the browser…`.
-#[derive(Default)]
-struct Steps(Cell<usize>);
-
-impl Steps {
-    fn next(&self, text: &str) {
-        self.0.set(self.0.get() + 1);
-        println!("[{}/5] {text}", self.0.get());
-    }
-}
-
-/// Prints the URL, then opens the browser, or lets the simulated user approve.
-/// The listener is already bound.
-fn send_browser(url: &str, simulated: Option<&ResourceOwner>) {
-    println!("  {url}");
-    match simulated {
-        Some(owner) => {
-            println!(
-                "  (--simulate-user: {} approves in the background; no browser is opened)",
-                owner.username
-            );
-            let (owner, url) = (owner.clone(), url.to_string());
-            std::thread::spawn(move || {
-                if let Err(e) = owner.approve(&url).and_then(|r| r.follow()) {
-                    eprintln!("  simulated user: {e}");
-                }
-            });
-        }
-        None => match webbrowser::open(url) {
-            Ok(()) => println!(
-                "  (opened in your browser; if nothing appeared, open the URL above yourself)"
-            ),
-            Err(_) => println!(
-                "  (could not open a browser here: open the URL above yourself; still waiting)"
-            ),
-        },
-    }
 }
