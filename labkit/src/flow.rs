@@ -74,7 +74,13 @@ impl Cli {
     }
 }
 
+/// Where a client program looks for a running mock provider when no endpoint
+/// flag is given (`cargo run -p mock-provider` listens there).
 const LOCAL_MOCK: &str = "http://127.0.0.1:9000";
+/// Names another place to look instead of [`LOCAL_MOCK`], or `none` to never
+/// look and always start one inside the program. The course's own tests set it,
+/// so that whatever answers on port 9000 changes no result.
+pub const LOCAL_MOCK_VAR: &str = "LAB_MOCK_URL";
 /// The built-in clients of the mock provider, documented in the book.
 const MOCK_CLIENT: (&str, &str) = ("lab-client", "lab-secret");
 const MOCK_PUBLIC_CLIENT: &str = "lab-public";
@@ -89,8 +95,8 @@ pub enum ClientKind {
     Public,
 }
 
-/// The provider a program talks to, chosen as DESIGN D3 says: explicit
-/// endpoints, else the mock provider on 127.0.0.1:9000, else one started here.
+/// The provider a program talks to: explicit endpoints, else the mock provider
+/// on 127.0.0.1:9000, else one started here (the book's setup chapter).
 /// A clone shares the embedded provider, which stops when the last clone goes.
 #[derive(Clone)]
 pub struct Provider {
@@ -244,9 +250,9 @@ impl Flow {
     }
 }
 
-/// DESIGN D3: explicit endpoints, else the mock provider on 127.0.0.1:9000, else
-/// one started here. Returns the client, the embedded provider if any, and
-/// whether it is a mock provider.
+/// Explicit endpoints, else the mock provider on 127.0.0.1:9000 (or where
+/// [`LOCAL_MOCK_VAR`] says), else one started here. Returns the client, the
+/// embedded provider if any, and whether it is a mock provider.
 fn choose_provider(
     cli: &Cli,
     kind: ClientKind,
@@ -289,16 +295,26 @@ fn choose_provider(
         let is_mock = cli.simulate_user.is_some() && mock_answers(&origin);
         return Ok((client, None, is_mock));
     }
-    let (base, embedded) = if mock_answers(LOCAL_MOCK) {
-        println!("Using the mock provider at {LOCAL_MOCK}");
-        (LOCAL_MOCK.to_string(), None)
-    } else {
-        let provider = MockProvider::start(Config::default())?;
-        println!(
-            "No provider answers on {LOCAL_MOCK}, so one was started inside this program at {}",
-            provider.base_url()
-        );
-        (provider.base_url().to_string(), Some(provider))
+    let local = local_mock();
+    let (base, embedded) = match local.as_deref().filter(|url| mock_answers(url)) {
+        Some(url) => {
+            println!("Using the mock provider at {url}");
+            (url.to_string(), None)
+        }
+        None => {
+            let provider = MockProvider::start(Config::default())?;
+            match &local {
+                Some(url) => println!(
+                    "No provider answers on {url}, so one was started inside this program at {}",
+                    provider.base_url()
+                ),
+                None => println!(
+                    "A mock provider was started inside this program at {} ({LOCAL_MOCK_VAR}=none)",
+                    provider.base_url()
+                ),
+            }
+            (provider.base_url().to_string(), Some(provider))
+        }
     };
     let (id, secret) = match kind {
         ClientKind::Confidential => {
@@ -319,6 +335,16 @@ fn choose_provider(
         device_url: Some(format!("{base}/device_authorization")),
     };
     Ok((client, embedded, true))
+}
+
+/// Where to look for a running mock provider: [`LOCAL_MOCK`], or the URL that
+/// [`LOCAL_MOCK_VAR`] gives; `None` when it says `none`.
+fn local_mock() -> Option<String> {
+    match std::env::var(LOCAL_MOCK_VAR) {
+        Ok(value) if value.eq_ignore_ascii_case("none") => None,
+        Ok(value) if !value.is_empty() => Some(value.trim_end_matches('/').to_string()),
+        _ => Some(LOCAL_MOCK.to_string()),
+    }
 }
 
 /// True when a mock provider's metadata answers at `base`.

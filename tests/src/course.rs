@@ -93,3 +93,56 @@ pub fn todo_messages(source: &str) -> Vec<String> {
         })
         .collect()
 }
+
+/// Set by the course's own CI: every lesson must be exactly as shipped. Without
+/// it (a student's or instructor's checkout), a lesson someone has worked on is
+/// left to `cargo grade`.
+pub fn must_be_shipped() -> bool {
+    std::env::var_os("LAB_CHECK_SHIPPED").is_some_and(|v| v == "1")
+}
+
+/// The lesson `package` as shipped stops at its `todo!()`s and nowhere else:
+/// not a compile error (this would not build), not a pass, not a check failing
+/// for another reason. Its todo!()s are the `steps` of lessons.toml, in order,
+/// each with a `// TODO:` saying what to write.
+pub fn check_shipped(package: &str, checks: &[crate::Check]) {
+    let root = root();
+    let lesson = lessons(&root)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .into_iter()
+        .find(|l| l.package == package)
+        .unwrap_or_else(|| panic!("{package} has no entry in lessons/lessons.toml"));
+    let now = lesson.todos_now(&root).unwrap_or_else(|e| panic!("{e}"));
+    let shipped = lesson.shipped_todos();
+    if now != shipped {
+        assert!(
+            !must_be_shipped(),
+            "{package}: the todo!()s should be, in order, {shipped:#?}\nbut are {now:#?}\n(fix the lesson or its `steps` in lessons/lessons.toml)"
+        );
+        eprintln!("{package} has been worked on: its as-shipped checks are left to `cargo grade`");
+        return;
+    }
+    let source = std::fs::read_to_string(lesson.dir(&root).join("src/lib.rs"))
+        .unwrap_or_else(|e| panic!("{package}/src/lib.rs: {e}"));
+    assert_eq!(
+        source.matches("// TODO: ").count(),
+        shipped.len(),
+        "{package}: each todo!() comes with one `// TODO:` saying what to write"
+    );
+    let outcomes: Vec<_> = checks
+        .iter()
+        .map(|c| (c.name, crate::run_check(c)))
+        .collect();
+    assert!(
+        outcomes.iter().any(|(_, o)| o.is_todo()),
+        "{package} as shipped must fail its suite at a todo!(), got {outcomes:?}"
+    );
+    for (name, outcome) in &outcomes {
+        if let crate::Outcome::Failed(message) = outcome {
+            assert!(
+                outcome.is_todo(),
+                "{package} check {name} fails for another reason than a todo!(): {message}"
+            );
+        }
+    }
+}

@@ -56,51 +56,74 @@ struct Ran {
     message: String,
 }
 
-/// Reads `cargo test` output (stdout, then stderr) into a grade. `order` is the
-/// suite's check names in course order, so "first failing" means the first in
-/// the suite, not the first to finish. `untouched`: the lesson still has every
-/// `todo!()` it was shipped with.
+/// The names of a suite's checks from `cargo test … --test check -- --list
+/// --format terse` (lines `NAME: test`), as the test binary itself knows them.
+pub fn checks_from_list(stdout: &str) -> Vec<String> {
+    stdout
+        .lines()
+        .filter_map(|l| l.strip_suffix(": test"))
+        .map(|name| name.trim().to_string())
+        .collect()
+}
+
+/// Reads the compiler's first error and its `--> file:line:col` from cargo's
+/// stderr: what a lesson that does not compile is graded with.
+pub fn does_not_compile(lesson: &crate::course::Lesson, stderr: &str) -> Grade {
+    let mut lines = stderr.lines().skip_while(|l| !l.starts_with("error"));
+    let error = lines
+        .next()
+        .unwrap_or("cargo test did not run the suite")
+        .to_string();
+    let place = lines
+        .find_map(|l| l.trim_start().strip_prefix("--> "))
+        .map(|p| format!(" at {p}"));
+    Grade {
+        id: lesson.id.clone(),
+        package: lesson.package.clone(),
+        title: lesson.title.clone(),
+        status: Status::DoesNotCompile,
+        passed: 0,
+        total: 0,
+        first_failure: None,
+        message: Some(error + &place.unwrap_or_default()),
+    }
+}
+
+/// Reads `cargo test` output (stdout, then stderr) into a grade. `checks` is
+/// every check of the suite. Of the failures, the one reported first is a
+/// check failing for a reason of its own (something written is wrong) before
+/// one that stopped at a `todo!()`, and among those the earliest step.
+/// `untouched`: the lesson still has every `todo!()` it was shipped with.
 pub fn grade_from_output(
     lesson: &crate::course::Lesson,
-    order: &[&str],
+    checks: &[String],
     stdout: &str,
     stderr: &str,
     untouched: bool,
 ) -> Grade {
+    if !stdout.contains("running ") {
+        return does_not_compile(lesson, stderr);
+    }
     let mut grade = Grade {
         id: lesson.id.clone(),
         package: lesson.package.clone(),
         title: lesson.title.clone(),
         status: Status::Passed,
         passed: 0,
-        total: order.len(),
+        total: checks.len(),
         first_failure: None,
         message: None,
     };
-    if !stdout.contains("running ") {
-        grade.status = Status::DoesNotCompile;
-        // The first error and the `--> file:line:col` under it.
-        let mut lines = stderr.lines().skip_while(|l| !l.starts_with("error"));
-        let error = lines
-            .next()
-            .unwrap_or("cargo test did not run the suite")
-            .to_string();
-        let place = lines
-            .find_map(|l| l.trim_start().strip_prefix("--> "))
-            .map(|p| format!(" at {p}"));
-        grade.message = Some(error + &place.unwrap_or_default());
-        return grade;
-    }
     let ran = parse_libtest(stdout);
-    grade.passed = order
+    grade.passed = checks
         .iter()
-        .filter(|n| ran.iter().any(|r| r.name == **n && r.ok))
+        .filter(|n| ran.iter().any(|r| &r.name == *n && r.ok))
         .count();
-    let failed: Vec<&Ran> = order
+    let mut failed: Vec<&Ran> = checks
         .iter()
-        .filter_map(|n| ran.iter().find(|r| r.name == *n && !r.ok))
+        .filter_map(|n| ran.iter().find(|r| &r.name == n && !r.ok))
         .collect();
-    if failed.is_empty() && grade.passed == order.len() {
+    if failed.is_empty() && grade.passed == checks.len() {
         return grade;
     }
     grade.status = if untouched {
@@ -108,6 +131,7 @@ pub fn grade_from_output(
     } else {
         Status::Failed
     };
+    failed.sort_by_key(|r| todo_step(&r.message).unwrap_or(0));
     if let Some(first) = failed.first() {
         grade.first_failure = Some(first.name.clone());
         grade.message = Some(first.message.lines().next().unwrap_or("").to_string());
@@ -115,6 +139,12 @@ pub fn grade_from_output(
         grade.message = Some("some checks did not run".into());
     }
     grade
+}
+
+/// The step of a failure that stopped at a lesson's `todo!("Step N: …")`.
+pub fn todo_step(message: &str) -> Option<usize> {
+    let rest = message.split("not yet implemented: Step ").nth(1)?;
+    rest[..rest.find(':')?].trim().parse().ok()
 }
 
 /// `test NAME ... ok|FAILED` lines, and the panic message of each failure.
@@ -170,7 +200,11 @@ mod tests {
         }
     }
 
-    const ORDER: &[&str] = &["first_check", "second_check", "third_check"];
+    fn checks() -> Vec<String> {
+        ["first_check", "second_check", "third_check"]
+            .map(String::from)
+            .to_vec()
+    }
 
     fn output(results: &[(&str, &str)], failures: &[(&str, &str)]) -> String {
         let mut out = format!("\nrunning {} tests\n", results.len());
@@ -196,7 +230,7 @@ mod tests {
             ],
             &[],
         );
-        let g = grade_from_output(&lesson(), ORDER, &out, "", false);
+        let g = grade_from_output(&lesson(), &checks(), &out, "", false);
         assert_eq!((g.status, g.passed, g.total), (Status::Passed, 3, 3));
         assert_eq!(g.result(), "passed (3/3 checks)");
     }
@@ -217,18 +251,18 @@ mod tests {
             ],
         );
         assert_eq!(
-            grade_from_output(&lesson(), ORDER, &out, "", true).status,
+            grade_from_output(&lesson(), &checks(), &out, "", true).status,
             Status::NotStarted
         );
         // A step written, the rest still todo: started, and failing.
         assert_eq!(
-            grade_from_output(&lesson(), ORDER, &out, "", false).status,
+            grade_from_output(&lesson(), &checks(), &out, "", false).status,
             Status::Failed
         );
     }
 
     #[test]
-    fn first_failure_is_first_in_suite_order_with_its_message() {
+    fn first_failure_is_a_wrong_answer_before_a_todo_with_its_message() {
         let out = output(
             &[
                 ("third_check", "FAILED"),
@@ -243,7 +277,7 @@ mod tests {
                 ("third_check", "not yet implemented: Step 3"),
             ],
         );
-        let g = grade_from_output(&lesson(), ORDER, &out, "", false);
+        let g = grade_from_output(&lesson(), &checks(), &out, "", false);
         assert_eq!(g.status, Status::Failed);
         assert_eq!(g.first_failure.as_deref(), Some("second_check"));
         assert_eq!(
@@ -254,9 +288,36 @@ mod tests {
     }
 
     #[test]
+    fn among_todos_the_earliest_step_comes_first() {
+        let out = output(
+            &[("first_check", "FAILED"), ("third_check", "FAILED")],
+            &[
+                (
+                    "first_check",
+                    "not yet implemented: Step 3: wait — see chapter 3",
+                ),
+                (
+                    "third_check",
+                    "not yet implemented: Step 1: state — see chapter 3",
+                ),
+            ],
+        );
+        let g = grade_from_output(&lesson(), &checks(), &out, "", false);
+        assert_eq!(g.first_failure.as_deref(), Some("third_check"));
+        assert_eq!(todo_step("not yet implemented: Step 12: x"), Some(12));
+        assert_eq!(todo_step("assertion failed"), None);
+    }
+
+    #[test]
+    fn the_list_gives_every_check() {
+        let list = "first_check: test\nsecond_check: test\n";
+        assert_eq!(checks_from_list(list), ["first_check", "second_check"]);
+    }
+
+    #[test]
     fn no_test_run_is_a_compile_error_with_its_first_error_line() {
         let stderr = "   Compiling lesson03 v0.1.0\nerror[E0308]: mismatched types\n --> lessons/lesson03/src/lib.rs:3:1\n";
-        let g = grade_from_output(&lesson(), ORDER, "", stderr, false);
+        let g = grade_from_output(&lesson(), &checks(), "", stderr, false);
         assert_eq!(g.status, Status::DoesNotCompile);
         assert_eq!(
             g.message.as_deref(),

@@ -1010,7 +1010,6 @@ macro_rules! lesson08_suite {
         $crate::lesson08_impl!($k);
         $crate::lesson08_suite!(@checks list)
     }};
-    (names, $k:ident) => { $crate::lesson08_suite!(@checks names) };
     (@checks $mode:ident) => {
         $crate::suite! { $mode;
             profiles_follow_the_providers_docs => $crate::lesson08::profiles_follow_the_providers_docs::<Lesson08Crate>();

@@ -593,7 +593,6 @@ macro_rules! lesson09_suite {
         $crate::lesson09_impl!($k);
         $crate::lesson09_suite!(@checks list)
     }};
-    (names, $k:ident) => { $crate::lesson09_suite!(@checks names) };
     (@checks $mode:ident) => {
         $crate::suite! { $mode;
             device_code_request_gets_both_codes => $crate::lesson09::device_code_request_gets_both_codes::<Lesson09Crate>();

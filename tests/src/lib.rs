@@ -6,8 +6,14 @@
 //! provider started on an ephemeral port. A failing check says what was
 //! expected, what came, and where to look.
 //!
-//! The same lists of checks also run in-process (see [`run_check`]) for the
-//! course checks and the grader.
+//! The same lists of checks also run in-process (see [`run_check`]): each
+//! solution's `tests/shipped.rs` applies its lesson's suite to the lesson as
+//! shipped with [`shipped!`], which must stop at a `todo!()`.
+//!
+//! Every lesson has one `mod` line below; the course checks compare them with
+//! `lessons/lessons.toml`. A suite that plays a provider with `httpmock` is
+//! compiled only with the `replicas` feature, which only the lessons that need
+//! it ask for: a student's first `cargo test -p lesson01` does not build tokio.
 
 pub mod browser;
 pub mod course;
@@ -15,12 +21,15 @@ pub mod grade;
 pub mod lesson01;
 pub mod lesson02;
 pub mod lesson03;
+#[cfg(feature = "replicas")]
 pub mod lesson04;
 pub mod lesson05;
 pub mod lesson06;
 pub mod lesson07;
+#[cfg(feature = "replicas")]
 pub mod lesson08;
 pub mod lesson09;
+#[cfg(feature = "replicas")]
 pub mod lesson10;
 pub mod support;
 
@@ -33,8 +42,8 @@ pub struct Check {
     pub run: fn(),
 }
 
-/// Turns a list of `name => expression;` into `#[test]` functions (`tests`), a
-/// list of [`Check`]s (`list`), or the names alone (`names`).
+/// Turns a list of `name => expression;` into `#[test]` functions (`tests`) or
+/// a list of [`Check`]s (`list`).
 #[macro_export]
 macro_rules! suite {
     (tests; $($name:ident => $body:expr;)*) => {
@@ -43,20 +52,19 @@ macro_rules! suite {
     (list; $($name:ident => $body:expr;)*) => {
         &[ $( $crate::Check { name: stringify!($name), run: || { $body; } } ),* ] as &[$crate::Check]
     };
-    (names; $($name:ident => $body:expr;)*) => {
-        &[ $( stringify!($name) ),* ] as &[&str]
-    };
 }
 
-/// The expected text of a committed insta snapshot (`tests/src/snapshots/*.snap`),
-/// without its header. The suites compare with it *before* `assert_snapshot!`, so
-/// a student cannot make a wrong answer pass by accepting a new snapshot.
-pub fn snapshot_text(snap_file: &str) -> &str {
-    snap_file
-        .splitn(3, "---\n")
-        .nth(2)
-        .unwrap_or("")
-        .trim_end_matches('\n')
+/// `tests/shipped.rs` of a solution: `lab_tests::shipped!(lesson03, lesson03_suite);`
+/// runs the lesson's suite on the lesson as shipped, which must stop at its
+/// `todo!()`s and nowhere else (see [`course::check_shipped`]).
+#[macro_export]
+macro_rules! shipped {
+    ($lesson:ident, $suite:ident) => {
+        #[test]
+        fn the_lesson_as_shipped_stops_at_its_todos() {
+            $crate::course::check_shipped(stringify!($lesson), $crate::$suite!(list, $lesson));
+        }
+    };
 }
 
 /// How a check ended when run in-process.

@@ -1,126 +1,63 @@
-//! Course checks (like rustlings' `dev check`): every lesson as shipped stops at
-//! a todo!() — not a compile error, not a pass — every solution passes, and
-//! every lesson has its todo!()s and a complete `lessons.toml` entry.
+//! Course checks (like rustlings' `dev check`): `lessons/lessons.toml` is the one
+//! list of lessons, and everything that must still be spelled once per lesson is
+//! compared with it here, each failure naming the line to add. The lesson as
+//! shipped stopping at its `todo!()`s is each solution's `tests/shipped.rs`; each
+//! solution passing its suite is its `tests/check.rs`.
 //!
-//! The suites run in-process: a nested `cargo test` here would wait forever on
-//! the build lock that this `cargo test` holds.
+//! CONTRIBUTING.md has the checklist for adding a lesson.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
 
 use lab_tests::course::{Lesson, lessons, root};
-use lab_tests::{Check, Outcome, run_check};
-
-/// Every crate's suite, by package name.
-fn suites() -> Vec<(&'static str, &'static [Check])> {
-    vec![
-        ("lesson01", lab_tests::lesson01_suite!(list, lesson01)),
-        ("lesson02", lab_tests::lesson02_suite!(list, lesson02)),
-        ("lesson03", lab_tests::lesson03_suite!(list, lesson03)),
-        ("lesson04", lab_tests::lesson04_suite!(list, lesson04)),
-        ("lesson05", lab_tests::lesson05_suite!(list, lesson05)),
-        ("lesson06", lab_tests::lesson06_suite!(list, lesson06)),
-        ("lesson07", lab_tests::lesson07_suite!(list, lesson07)),
-        ("lesson08", lab_tests::lesson08_suite!(list, lesson08)),
-        ("lesson09", lab_tests::lesson09_suite!(list, lesson09)),
-        ("lesson10", lab_tests::lesson10_suite!(list, lesson10)),
-        ("solution01", lab_tests::lesson01_suite!(list, solution01)),
-        ("solution02", lab_tests::lesson02_suite!(list, solution02)),
-        ("solution03", lab_tests::lesson03_suite!(list, solution03)),
-        ("solution04", lab_tests::lesson04_suite!(list, solution04)),
-        ("solution05", lab_tests::lesson05_suite!(list, solution05)),
-        ("solution06", lab_tests::lesson06_suite!(list, solution06)),
-        ("solution07", lab_tests::lesson07_suite!(list, solution07)),
-        ("solution08", lab_tests::lesson08_suite!(list, solution08)),
-        ("solution09", lab_tests::lesson09_suite!(list, solution09)),
-        ("solution10", lab_tests::lesson10_suite!(list, solution10)),
-    ]
-}
-
-fn suite(package: &str) -> &'static [Check] {
-    suites()
-        .into_iter()
-        .find(|(p, _)| *p == package)
-        .unwrap_or_else(|| {
-            panic!("{package} has no suite in tests/tests/course.rs: add it to suites()")
-        })
-        .1
-}
 
 fn all_lessons() -> Vec<Lesson> {
     lessons(&root()).unwrap_or_else(|e| panic!("{e}"))
 }
 
-fn lesson_source(lesson: &Lesson) -> String {
-    let path = lesson.dir(&root()).join("src/lib.rs");
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
 }
 
-/// Set by the course's own CI: every lesson must be exactly as shipped. Without
-/// it (a student's or instructor's checkout), a lesson someone has worked on is
-/// left to `cargo grade`.
-fn must_be_shipped() -> bool {
-    std::env::var_os("LAB_CHECK_SHIPPED").is_some_and(|v| v == "1")
+fn manifest(dir: &Path) -> toml::Table {
+    let path = dir.join("Cargo.toml");
+    read(&path)
+        .parse()
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
-#[test]
-fn every_solution_passes_its_suite() {
-    for lesson in all_lessons() {
-        for check in suite(&lesson.solution) {
-            if let Outcome::Failed(message) = run_check(check) {
-                panic!("{} fails {}: {message}", lesson.solution, check.name);
+/// `dir`'s files, relative to it, skipping `target/`.
+fn files(dir: &Path) -> BTreeSet<PathBuf> {
+    fn walk(dir: &Path, base: &Path, out: &mut BTreeSet<PathBuf>) {
+        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                if entry.file_name() != "target" {
+                    walk(&path, base, out);
+                }
+            } else {
+                out.insert(path.strip_prefix(base).unwrap().to_path_buf());
             }
         }
     }
+    let mut out = BTreeSet::new();
+    walk(dir, dir, &mut out);
+    out
 }
 
 #[test]
-fn every_lesson_as_shipped_stops_at_its_todos() {
-    for lesson in all_lessons() {
-        let now = lesson.todos_now(&root()).unwrap_or_else(|e| panic!("{e}"));
-        let shipped = lesson.shipped_todos();
-        if now != shipped {
-            assert!(
-                !must_be_shipped(),
-                "{}: the todo!()s should be, in order, {shipped:#?}\nbut are {now:#?}\n(fix the lesson or its `steps` in lessons/lessons.toml)",
-                lesson.package
-            );
-            eprintln!(
-                "{} has been worked on: its as-shipped checks are left to `cargo grade`",
-                lesson.package
-            );
-            continue;
-        }
-        assert!(
-            lesson_source(&lesson).contains("// TODO: "),
-            "{}: each todo!() comes with a `// TODO:` saying what to write",
-            lesson.package
-        );
-        let outcomes: Vec<_> = suite(&lesson.package)
-            .iter()
-            .map(|c| (c.name, run_check(c)))
-            .collect();
-        assert!(
-            outcomes.iter().any(|(_, o)| o.is_todo()),
-            "{} as shipped must fail its suite at a todo!(), got {outcomes:?}",
-            lesson.package
-        );
-        for (name, outcome) in &outcomes {
-            if let Outcome::Failed(message) = outcome {
-                assert!(
-                    outcome.is_todo(),
-                    "{} check {name} fails for another reason than a todo!(): {message}",
-                    lesson.package
-                );
-            }
-        }
-    }
-}
-
-#[test]
-fn lessons_toml_is_complete_and_matches_the_crates() {
+fn lessons_toml_is_complete_and_in_course_order() {
     let lessons = all_lessons();
     assert!(!lessons.is_empty());
-    for (i, lesson) in lessons.iter().enumerate() {
-        let id = format!("{:02}", i + 1);
-        assert_eq!(lesson.id, id, "lessons are numbered in order");
+    let mut previous = 0;
+    for lesson in &lessons {
+        let id = lesson.id.clone();
+        let number: u32 = id.parse().unwrap_or(0);
+        assert!(
+            id.len() == 2 && number > previous,
+            "lesson {id:?}: ids are two digits, in course order"
+        );
+        previous = number;
         assert_eq!(lesson.package, format!("lesson{id}"));
         assert_eq!(lesson.solution, format!("solution{id}"));
         assert_eq!(
@@ -134,6 +71,10 @@ fn lessons_toml_is_complete_and_matches_the_crates() {
             "lesson {id}: minutes should be 5 to 60"
         );
         assert!(
+            !lesson.steps.is_empty(),
+            "lesson {id}: the steps of its todo!()s"
+        );
+        assert!(
             lesson.hints.len() >= 2,
             "lesson {id}: at least two hints, a nudge then a near-answer"
         );
@@ -141,46 +82,179 @@ fn lessons_toml_is_complete_and_matches_the_crates() {
             lesson.hints.iter().all(|h| h.len() > 20),
             "lesson {id}: a hint must say something"
         );
-        for dir in [lesson.dir(&root()), lesson.solution_dir(&root())] {
-            let manifest = std::fs::read_to_string(dir.join("Cargo.toml"))
-                .unwrap_or_else(|e| panic!("lesson {id}: {}: {e}", dir.display()));
-            assert!(manifest.contains("name = \"lesson") || manifest.contains("name = \"solution"));
-            let check = std::fs::read_to_string(dir.join("tests/check.rs")).unwrap_or_default();
+    }
+}
+
+/// The folders, crates and files of each lesson, and nothing without an entry.
+#[test]
+fn every_lesson_of_lessons_toml_has_its_crates_and_suite() {
+    let root = root();
+    let lessons = all_lessons();
+    let suites_lib = read(&root.join("tests/src/lib.rs"));
+    for lesson in &lessons {
+        let (id, package, solution) = (&lesson.id, &lesson.package, &lesson.solution);
+        let suite = format!("lesson{id}_suite");
+        for (dir, name) in [
+            (lesson.dir(&root), package),
+            (lesson.solution_dir(&root), solution),
+        ] {
+            let found = manifest(&dir)["package"]["name"].as_str().map(String::from);
             assert_eq!(
-                check.trim().lines().count(),
-                1,
-                "{}: tests/check.rs is one line",
-                dir.display()
+                found.as_deref(),
+                Some(name.as_str()),
+                "{}: name = \"{name}\" in [package]",
+                dir.join("Cargo.toml").display()
             );
+            let check = dir.join("tests/check.rs");
+            assert_eq!(
+                std::fs::read_to_string(&check).unwrap_or_default().trim(),
+                format!("lab_tests::{suite}!({name});"),
+                "{}: the one line `lab_tests::{suite}!({name});`",
+                check.display()
+            );
+        }
+        let shipped = lesson.solution_dir(&root).join("tests/shipped.rs");
+        assert_eq!(
+            std::fs::read_to_string(&shipped).unwrap_or_default().trim(),
+            format!("lab_tests::shipped!({package}, {suite});"),
+            "{}: the one line `lab_tests::shipped!({package}, {suite});`",
+            shipped.display()
+        );
+        let dev = manifest(&lesson.solution_dir(&root))
+            .get("dev-dependencies")
+            .and_then(|d| d.get(package.as_str()))
+            .and_then(|d| d.get("path"))
+            .and_then(|p| p.as_str())
+            .map(String::from);
+        assert_eq!(
+            dev.as_deref(),
+            Some(format!("../../lessons/{package}").as_str()),
+            "solutions/{package}/Cargo.toml: [dev-dependencies] {package} = {{ path = \"../../lessons/{package}\" }} (for tests/shipped.rs)"
+        );
+        assert!(
+            root.join(format!("tests/src/{package}.rs")).is_file(),
+            "lesson {id}'s suite is tests/src/{package}.rs"
+        );
+        assert!(
+            suites_lib
+                .lines()
+                .any(|l| l.trim() == format!("pub mod {package};")),
+            "tests/src/lib.rs: add the line `pub mod {package};` (under `#[cfg(feature = \"replicas\")]` if the suite uses httpmock)"
+        );
+    }
+    let known = |name: &str| lessons.iter().any(|l| l.package == name);
+    for entry in std::fs::read_dir(root.join("lessons")).unwrap().flatten() {
+        let name = entry.file_name().to_string_lossy().to_string();
+        if entry.path().is_dir() {
             assert!(
-                check.contains(&format!("lesson{id}_suite!")),
-                "{}: applies the lesson {id} suite",
-                dir.display()
+                known(&name),
+                "lessons/{name} has no entry in lessons/lessons.toml"
             );
         }
     }
-    // Every lesson folder has its entry.
-    for entry in std::fs::read_dir(root().join("lessons")).unwrap().flatten() {
-        if entry.path().is_dir() {
-            let name = entry.file_name().to_string_lossy().to_string();
+    for entry in std::fs::read_dir(root.join("solutions")).unwrap().flatten() {
+        let name = entry.file_name().to_string_lossy().to_string();
+        assert!(
+            known(&name),
+            "solutions/{name} has no entry in lessons/lessons.toml"
+        );
+    }
+    for line in suites_lib.lines() {
+        if let Some(module) = line.trim().strip_prefix("pub mod lesson") {
+            let package = format!("lesson{}", module.trim_end_matches(';'));
             assert!(
-                lessons.iter().any(|l| l.package == name),
-                "lessons/{name} has no entry in lessons.toml"
+                known(&package),
+                "tests/src/lib.rs has `pub mod {package};` but lessons/lessons.toml no entry for it"
             );
         }
     }
 }
 
+/// A lesson's and its solution's crates are the same program but for the
+/// student's file (`src/lib.rs`): every other file is identical, the crate name
+/// aside, so nothing a student is given differs from what the solution is
+/// checked with. `src/main.rs` differs in exactly one line, `use NAME as lesson;`.
 #[test]
-fn a_lesson_and_its_solution_share_the_finished_code_of_earlier_lessons() {
+fn a_lesson_and_its_solution_differ_only_in_the_student_s_file() {
+    let root = root();
     for lesson in all_lessons() {
-        let earlier =
-            |dir: std::path::PathBuf| std::fs::read_to_string(dir.join("src/earlier.rs")).ok();
+        let (package, solution) = (&lesson.package, &lesson.solution);
+        let (lesson_dir, solution_dir) = (lesson.dir(&root), lesson.solution_dir(&root));
+        let (ours, theirs) = (files(&lesson_dir), files(&solution_dir));
+        for file in &ours {
+            let shown = format!("lessons/{package}/{}", file.display());
+            assert!(
+                theirs.contains(file),
+                "{shown} has no counterpart in solutions/{package}/"
+            );
+            let student = file == Path::new("src/lib.rs");
+            let compared = file == Path::new("Cargo.toml") || file.starts_with("tests");
+            if student || compared {
+                continue;
+            }
+            let a = read(&lesson_dir.join(file));
+            let b = read(&solution_dir.join(file));
+            if file == Path::new("src/main.rs") {
+                let differing: Vec<_> = a.lines().zip(b.lines()).filter(|(x, y)| x != y).collect();
+                assert!(
+                    a.lines().count() == b.lines().count()
+                        && differing
+                            == [(
+                                format!("use {package} as lesson;").as_str(),
+                                format!("use {solution} as lesson;").as_str()
+                            )],
+                    "{shown} and its solution's are the same program: only the line `use {package} as lesson;` / `use {solution} as lesson;` may differ, got {differing:?}"
+                );
+            } else {
+                let b = b.replace(solution.as_str(), package);
+                let differing: Vec<_> = a.lines().zip(b.lines()).filter(|(x, y)| x != y).collect();
+                assert!(
+                    a == b,
+                    "{shown} must be identical in solutions/{package}/ (the crate name aside): it is what the student is given. Differing lines: {differing:?}"
+                );
+            }
+        }
+        for file in theirs.difference(&ours) {
+            assert!(
+                file.starts_with("tests"),
+                "solutions/{package}/{} has no counterpart in lessons/{package}/ (only tests may be the solution's own)",
+                file.display()
+            );
+        }
+        // Cargo.toml: the same dependencies; the lesson adds only its lint allowances.
+        let (a, b) = (manifest(&lesson_dir), manifest(&solution_dir));
         assert_eq!(
-            earlier(lesson.dir(&root())),
-            earlier(lesson.solution_dir(&root())),
-            "{}: src/earlier.rs must be the same in the lesson and its solution",
-            lesson.package
+            a.get("dependencies"),
+            b.get("dependencies"),
+            "lessons/{package}/Cargo.toml and its solution's have the same [dependencies]"
+        );
+        let (a_dev, b_dev) = (
+            a.get("dev-dependencies").and_then(|d| d.as_table()),
+            b.get("dev-dependencies").and_then(|d| d.as_table()),
+        );
+        for (name, spec) in a_dev.into_iter().flatten() {
+            assert_eq!(
+                b_dev.and_then(|d| d.get(name)),
+                Some(spec),
+                "solutions/{package}/Cargo.toml has the lesson's dev-dependency {name} = {spec:?}"
+            );
+        }
+        assert!(
+            b.get("lints").is_none(),
+            "solutions/{package}/Cargo.toml allows no lints: the reference answer compiles without warnings"
+        );
+        let lints = a.get("lints").and_then(|l| l.get("rust"));
+        for allowed in ["unused_imports", "unused_variables", "dead_code"] {
+            assert_eq!(
+                lints.and_then(|l| l.get(allowed)).and_then(|v| v.as_str()),
+                Some("allow"),
+                "lessons/{package}/Cargo.toml: [lints.rust] {allowed} = \"allow\" (an unfinished lesson has unused code; the student's file carries no allowances)"
+            );
+        }
+        let student_file = read(&lesson_dir.join("src/lib.rs"));
+        assert!(
+            !student_file.contains("#![allow"),
+            "lessons/{package}/src/lib.rs: lint allowances go in its Cargo.toml's [lints], not in the student's file"
         );
     }
 }

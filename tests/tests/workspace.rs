@@ -1,4 +1,6 @@
-//! Workspace-wide checks: the layout of DESIGN D2 and the test rules of D6.
+//! Workspace-wide checks: the layout ARCHITECTURE.md describes, the rules its
+//! "Invariants" section states for tests, and that the repository cites only
+//! what a reader of it can open.
 
 use std::path::{Path, PathBuf};
 
@@ -73,7 +75,8 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-/// DESIGN D6: tests pick ephemeral ports, so they can run in parallel.
+/// Tests pick ephemeral ports, so they can run in parallel and whatever else
+/// listens on this machine changes nothing (ARCHITECTURE.md, "Invariants").
 #[test]
 fn no_test_binds_a_fixed_port() {
     let mut files = Vec::new();
@@ -98,5 +101,142 @@ fn no_test_binds_a_fixed_port() {
     assert!(
         offenders.is_empty(),
         "use port 0 and read the port back: {offenders:?}"
+    );
+}
+
+/// The repository's text files (code, docs, manifests, scripts), skipping
+/// what is built or bundled (`target/`, the rendered book, mermaid.js).
+fn text_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    const TEXT: &[&str] = &["rs", "md", "toml", "sh", "txt", "yml", "yaml"];
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        let name = entry.file_name().to_string_lossy().to_string();
+        if path.is_dir() {
+            let skipped =
+                name == "target" || name.starts_with('.') && name != ".ci" && name != ".cargo";
+            if !skipped && !path.ends_with("book/book") {
+                text_files(&path, out);
+            }
+        } else if path
+            .extension()
+            .is_some_and(|e| TEXT.iter().any(|t| e == *t))
+            || path.parent().is_some_and(|p| p.ends_with(".ci"))
+        {
+            out.push(path);
+        }
+    }
+}
+
+/// Words that cite a document the repository does not contain: the team's
+/// design contract ("DESIGN D7") and its numbered behaviours ("behaviour 9").
+fn cites_the_design_contract(line: &str) -> Option<String> {
+    let words: Vec<&str> = line
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    for (i, word) in words.iter().enumerate() {
+        let numbered = |w: &str| w.len() <= 2 && w.chars().all(|c| c.is_ascii_digit());
+        if *word == "DESIGN" {
+            return Some("DESIGN".into());
+        }
+        if word.len() <= 3 && word.starts_with('D') && numbered(&word[1..]) && word.len() > 1 {
+            return Some((*word).into());
+        }
+        let behaviour = ["behaviour", "behaviours", "behavior", "behaviors"];
+        if behaviour.contains(word) && words.get(i + 1).is_some_and(|n| numbered(n)) {
+            return Some(format!("{word} {}", words[i + 1]));
+        }
+    }
+    None
+}
+
+/// The `*.md` files a line names (`ARCHITECTURE.md`, `book/src/setup.md`, ...),
+/// leaving out web addresses and names built at run time (`{dir}/index.md`,
+/// `$page.md`, `lessonNN/index.md`).
+fn named_documents(line: &str) -> Vec<String> {
+    let is_name = |c: char| c.is_ascii_alphanumeric() || "_./-".contains(c);
+    let mut out = Vec::new();
+    let mut rest = line;
+    while let Some(start) = rest.find(is_name) {
+        let before = rest[..start].chars().last();
+        let word = &rest[start..];
+        let word = &word[..word.find(|c| !is_name(c)).unwrap_or(word.len())];
+        rest = &rest[start + word.len()..];
+        let built =
+            matches!(before, Some('$' | '}')) || word.starts_with('/') || word.contains("NN");
+        if word.len() > 3 && word.ends_with(".md") && !built && !word.contains("//") {
+            out.push(word.to_string());
+        }
+    }
+    out
+}
+
+#[test]
+fn the_repository_cites_only_what_it_contains() {
+    let root = root();
+    let mut files = Vec::new();
+    text_files(&root, &mut files);
+    let names: std::collections::HashSet<String> = files
+        .iter()
+        .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().to_string()))
+        .collect();
+    let mut offenders = Vec::new();
+    for path in &files {
+        // This file names the words it looks for.
+        if path.ends_with("tests/tests/workspace.rs") {
+            continue;
+        }
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        let shown = path.strip_prefix(&root).unwrap().display().to_string();
+        for (n, line) in text.lines().enumerate() {
+            if let Some(word) = cites_the_design_contract(line) {
+                offenders.push(format!("{shown}:{}: cites {word:?}, a document the repository does not hold: cite the RFC section or ARCHITECTURE.md", n + 1));
+            }
+            for doc in named_documents(line) {
+                let here = path.parent().unwrap().join(&doc);
+                let found = if doc.contains('/') {
+                    root.join(&doc).exists()
+                        || here.exists()
+                        || files.iter().any(|f| f.ends_with(&doc))
+                } else {
+                    names.contains(&doc) || here.exists()
+                };
+                if !found {
+                    offenders.push(format!(
+                        "{shown}:{}: names {doc}, which is not in the repository",
+                        n + 1
+                    ));
+                }
+            }
+        }
+    }
+    assert!(
+        offenders.is_empty(),
+        "cite only what the repository holds:\n{}",
+        offenders.join("\n")
+    );
+}
+
+#[test]
+fn the_reference_check_sees_what_it_should() {
+    for line in [
+        "// secrets are never printed (DESIGN D7)",
+        "/// behaviour 14: the device grant",
+        "see D5 for the page contract",
+    ] {
+        assert!(cites_the_design_contract(line).is_some(), "{line}");
+    }
+    for line in [
+        "RFC 6749 §4.1.2: a code works once",
+        "let d5 = 0xD5;",
+        "the provider's behaviour when 2 codes",
+    ] {
+        assert!(cites_the_design_contract(line).is_none(), "{line}");
+    }
+    assert_eq!(
+        named_documents(
+            "see ARCHITECTURE.md and book/src/setup.md, not https://x.example/a.md, {dir}/index.md or $page.md"
+        ),
+        ["ARCHITECTURE.md", "book/src/setup.md"]
     );
 }

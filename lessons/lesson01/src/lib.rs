@@ -4,10 +4,6 @@
 //! parameters. Later, the provider will send the browser to such a listener
 //! with `?code=…&state=…`: this is how a program on your machine hears back.
 
-// Until each TODO is written, some imports and arguments are unused: the
-// compiler would warn about each, and the warnings only distract here.
-#![allow(unused_imports, unused_variables, dead_code)]
-
 use std::io::{self, Write};
 
 /// Step 1: waits for one request, prints its query parameters to `out` (one

@@ -4,10 +4,6 @@
 //! URL by hand. The order matters: listen first, then open the browser, or the
 //! browser may knock before anyone is there to answer.
 
-// Until each TODO is written, some imports and arguments are unused: the
-// compiler would warn about each, and the warnings only distract here.
-#![allow(unused_imports, unused_variables, dead_code)]
-
 use std::io::{self, Write};
 
 use labkit::LabError;

@@ -4,10 +4,6 @@
 //! (RFC 6749 §4.1.1); the person logs in there and approves; the provider
 //! sends the browser back to our listener with a code (§4.1.2).
 
-// Until each TODO is written, some imports and arguments are unused: the
-// compiler would warn about each, and the warnings only distract here.
-#![allow(unused_imports, unused_variables, dead_code)]
-
 use std::time::Instant;
 
 use base64::Engine;

@@ -4,10 +4,6 @@
 //! worth nothing alone: the program now sends it, with its own credentials,
 //! straight to the token endpoint (RFC 6749 §4.1.3) and gets an access token.
 
-// Until each TODO is written, some imports and arguments are unused: the
-// compiler would warn about each, and the warnings only distract here.
-#![allow(unused_imports, unused_variables, dead_code)]
-
 use std::time::Duration;
 
 use base64::Engine;

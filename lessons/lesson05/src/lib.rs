@@ -4,10 +4,6 @@
 //! her profile, then every one of her private posts, page by page — and saves
 //! them as JSON Lines. It never saw her password.
 
-// Until each TODO is written, some imports and arguments are unused: the
-// compiler would warn about each, and the warnings only distract here.
-#![allow(unused_imports, unused_variables, dead_code)]
-
 use std::io::Write;
 use std::thread;
 use std::time::Duration;

@@ -5,10 +5,6 @@
 //! (RFC 7636), that the code it trades is the one *it* asked for. And its
 //! listener takes whatever free port the system gives, on 127.0.0.1 only.
 
-// Until each TODO is written, some imports and arguments are unused: the
-// compiler would warn about each, and the warnings only distract here.
-#![allow(unused_imports, unused_variables, dead_code)]
-
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use labkit::{Client, LabError, Secret, TokenError, Tokens};

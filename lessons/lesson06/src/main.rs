@@ -1,21 +1,25 @@
 //! `cargo run -p lesson06 [-- --simulate-user alice]`: the flow as a public
 //! client with PKCE, its listener on a free port of 127.0.0.1.
+//! (`cargo run -p solution06` runs the same program on the reference answer.)
 use clap::Parser;
 use labkit::{Cli, Flow};
+
+// This lesson's crate: the one line where a lesson's program and its solution's differ.
+use lesson06 as lesson;
 
 fn main() -> std::process::ExitCode {
     labkit::run(|| {
         let cli = Cli::parse();
         // From this lesson on, any free port unless --port says otherwise.
-        let (server, redirect_uri) = lesson06::bind_loopback(cli.port.unwrap_or(0))?;
+        let (server, redirect_uri) = lesson::bind_loopback(cli.port.unwrap_or(0))?;
         let flow = Flow::start_public(&cli, 4, server, redirect_uri)?;
-        let state = lesson06::new_state();
-        let verifier = lesson06::new_verifier();
-        let challenge = lesson06::code_challenge(&verifier);
+        let state = lesson::new_state();
+        let verifier = lesson::new_verifier();
+        let challenge = lesson::code_challenge(&verifier);
         flow.step(&format!(
             "Asking for permission, with the PKCE challenge {challenge} (the verifier stays here):"
         ));
-        flow.send_browser(&lesson06::authorization_url(
+        flow.send_browser(&lesson::authorization_url(
             &flow.client,
             &flow.redirect_uri,
             &state,
@@ -25,12 +29,12 @@ fn main() -> std::process::ExitCode {
             "Waiting for the browser to come back to {}",
             flow.redirect_uri
         ));
-        let code = lesson06::wait_for_callback(&flow.server, &state, flow.deadline)?;
+        let code = lesson::wait_for_callback(&flow.server, &state, flow.deadline)?;
         flow.step(&format!(
             "Trading the code ({code}) and the verifier ({verifier}) for tokens at {}",
             flow.client.token_url
         ));
-        let tokens = lesson06::exchange_code(&flow.client, &code, &flow.redirect_uri, &verifier)?;
+        let tokens = lesson::exchange_code(&flow.client, &code, &flow.redirect_uri, &verifier)?;
         let lifetime = tokens
             .expires_in
             .map_or("no expiry given".into(), |s| format!("expires in {s} s"));

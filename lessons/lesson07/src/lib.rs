@@ -6,10 +6,6 @@
 //! expires (RFC 6749 §6), asks again only when the refresh token no longer
 //! works, and on logout tells the provider to forget them (RFC 7009).
 
-// Until each TODO is written, some imports and arguments are unused: the
-// compiler would warn about each, and the warnings only distract here.
-#![allow(unused_imports, unused_variables, dead_code)]
-
 use std::fs;
 use std::io::Write;
 use std::path::Path;

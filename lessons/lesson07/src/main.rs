@@ -1,12 +1,15 @@
 //! `cargo run -p lesson07 -- [--simulate-user alice] [--cache FOLDER]`: signs
 //! in once, then reuses (and refreshes) the saved tokens on later runs.
 //! `cargo run -p lesson07 -- logout`: revokes them and deletes the file.
+//! (`cargo run -p solution07` runs the same program on the reference answer.)
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use labkit::{Cli, ClientKind, Flow, LabError, Provider, Tokens};
-use lesson07 as lab;
+
+// This lesson's crate: the one line where a lesson's program and its solution's differ.
+use lesson07 as lesson;
 
 const ABOUT: &str = "OAuth2 Lab lesson 07: tokens that last";
 
@@ -55,7 +58,7 @@ fn cache_dir(args: &Args) -> Result<PathBuf, LabError> {
             dir.display()
         ))),
         Some(dir) => Ok(dir.clone()),
-        None => lab::default_cache_dir(),
+        None => lesson::default_cache_dir(),
     }
 }
 
@@ -68,7 +71,10 @@ fn logout(args: &Args) -> Result<(), LabError> {
         );
         return Ok(());
     }
-    println!("{}", lab::logout_from(&provider.client, &cache_dir(args)?)?);
+    println!(
+        "{}",
+        lesson::logout_from(&provider.client, &cache_dir(args)?)?
+    );
     Ok(())
 }
 
@@ -86,10 +92,10 @@ fn sign_in(args: &Args) -> Result<(), LabError> {
     } else {
         (cache_dir(args)?, None)
     };
-    let path = lab::token_file(&dir, &provider.client)?;
+    let path = lesson::token_file(&dir, &provider.client)?;
     println!("Token file: {}", path.display());
     // One run at a time reads, refreshes and saves this file.
-    let _lock = lab::lock_tokens(&path, cli.timeout, &mut std::thread::sleep)?;
+    let _lock = lesson::lock_tokens(&path, cli.timeout, &mut std::thread::sleep)?;
     // The listener is bound only if the browser is needed.
     use_tokens(cli, &provider, &path, &mut None)
 }
@@ -111,7 +117,7 @@ fn use_tokens(
 ) -> Result<(), LabError> {
     let client = &provider.client;
     let mut authorize = || authorize(cli, provider, flow);
-    let stored = lab::valid_tokens(client, path, SystemTime::now(), &mut authorize)?;
+    let stored = lesson::valid_tokens(client, path, SystemTime::now(), &mut authorize)?;
     if client.api_url.is_empty() {
         // Another provider's API is not known here (no --api-url): the tokens are the result.
         let refresh = match &stored.refresh_token {
@@ -121,7 +127,7 @@ fn use_tokens(
         println!(
             "Access token {} ({}), {refresh}",
             stored.access_token,
-            lab::expiry_in_words(&stored, SystemTime::now())
+            lesson::expiry_in_words(&stored, SystemTime::now())
         );
         return Ok(());
     }
@@ -131,12 +137,12 @@ fn use_tokens(
             // The saved token looked fine but the API says no: revoked elsewhere,
             // or the provider restarted. Treat it as expired: refresh, or ask again.
             println!("The API refused the saved access token (revoked, or the provider restarted)");
-            let expired = lab::StoredTokens {
+            let expired = lesson::StoredTokens {
                 expires_at: Some(0),
                 ..stored
             };
-            lab::save(path, &expired)?;
-            let stored = lab::valid_tokens(client, path, SystemTime::now(), &mut authorize)?;
+            lesson::save(path, &expired)?;
+            let stored = lesson::valid_tokens(client, path, SystemTime::now(), &mut authorize)?;
             labkit::read_profile(&client.api_url, &stored.access_token)?
                 .ok_or("the API refused even a new access token: check --api-url and --scope")?
         }
@@ -148,7 +154,7 @@ fn use_tokens(
 /// Binds the listener and prepares the browser flow, with the provider chosen
 /// already: the browser is needed only when there are no good saved tokens.
 fn browser_flow(cli: &Cli, provider: &Provider) -> Result<Flow, LabError> {
-    let (server, redirect_uri) = lab::bind_loopback(cli.port.unwrap_or(0))?;
+    let (server, redirect_uri) = lesson::bind_loopback(cli.port.unwrap_or(0))?;
     Ok(Flow::with_provider(
         cli,
         3,
@@ -165,11 +171,11 @@ fn authorize(cli: &Cli, provider: &Provider, flow: &mut Option<Flow>) -> Result<
     }
     let flow = flow.as_ref().expect("just made");
     let client = &provider.client;
-    let state = lab::new_state();
-    let verifier = lab::new_verifier();
-    let challenge = lab::code_challenge(&verifier);
+    let state = lesson::new_state();
+    let verifier = lesson::new_verifier();
+    let challenge = lesson::code_challenge(&verifier);
     flow.step("Asking for permission (PKCE, as in lesson 06): log in and approve at");
-    flow.send_browser(&lab::authorization_url(
+    flow.send_browser(&lesson::authorization_url(
         client,
         &flow.redirect_uri,
         &state,
@@ -179,12 +185,12 @@ fn authorize(cli: &Cli, provider: &Provider, flow: &mut Option<Flow>) -> Result<
         "Waiting for the browser to come back to {}",
         flow.redirect_uri
     ));
-    let code = lab::wait_for_callback(&flow.server, &state, flow.deadline)?;
+    let code = lesson::wait_for_callback(&flow.server, &state, flow.deadline)?;
     flow.step(&format!(
         "Trading the code ({code}) and the verifier ({verifier}) for tokens at {}",
         client.token_url
     ));
-    Ok(lab::exchange_code(
+    Ok(lesson::exchange_code(
         client,
         &code,
         &flow.redirect_uri,
@@ -232,9 +238,9 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("oauth2-lab-main07-{}", std::process::id()));
         let args = parse(&FLAGS);
         let provider = Provider::choose(&args.lab, ClientKind::Public).unwrap();
-        let path = lab::token_file(&dir, &provider.client).unwrap();
+        let path = lesson::token_file(&dir, &provider.client).unwrap();
         std::fs::create_dir_all(&dir).unwrap();
-        let expires_at = lab::unix_seconds(SystemTime::now()) + 3600;
+        let expires_at = lesson::unix_seconds(SystemTime::now()) + 3600;
         let saved = serde_json::json!({"access_token": "lab_at_main", "expires_at": expires_at});
         std::fs::write(&path, saved.to_string()).unwrap();
         let mut flow = None;

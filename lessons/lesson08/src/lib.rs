@@ -5,10 +5,6 @@
 //! response comes in, how errors look. The accents are written down once, as
 //! data ([`ProviderProfile`]), and the three steps read them.
 
-// Until each TODO is written, some imports and arguments are unused: the
-// compiler would warn about each, and the warnings only distract here.
-#![allow(unused_imports, unused_variables, dead_code)]
-
 use std::time::Duration;
 
 use labkit::{Client, ErrorCode, Secret, TokenError};

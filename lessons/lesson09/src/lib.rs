@@ -7,10 +7,6 @@
 //! laptop, logs in and decides there; meanwhile the program asks the token
 //! endpoint, every few seconds, whether the person has decided yet.
 
-// Until each TODO is written, some imports and arguments are unused: the
-// compiler would warn about each, and the warnings only distract here.
-#![allow(unused_imports, unused_variables, dead_code)]
-
 use std::fmt;
 use std::time::Duration;
 

@@ -1,9 +1,13 @@
 //! `cargo run -p lesson09 [-- --simulate-user alice]`: sign in with no browser
 //! on this machine; a person approves on another device.
+//! (`cargo run -p solution09` runs the same program on the reference answer.)
 use std::cell::Cell;
 
 use clap::Parser;
 use labkit::{Cli, ClientKind, LabError, Provider};
+
+// This lesson's crate: the one line where a lesson's program and its solution's differ.
+use lesson09 as lesson;
 
 fn main() -> std::process::ExitCode {
     labkit::run(|| {
@@ -24,7 +28,7 @@ fn main() -> std::process::ExitCode {
             "Asking for a code at {}",
             client.device_url.as_deref().unwrap_or_default()
         ));
-        let device = lesson09::request_device_code(client)?;
+        let device = lesson::request_device_code(client)?;
         println!();
         println!("  No browser here. On your phone or another computer, open");
         println!();
@@ -57,7 +61,7 @@ fn main() -> std::process::ExitCode {
             "Waiting for the decision: asking {} every {} s",
             client.token_url, device.interval
         ));
-        let tokens = lesson09::poll_for_tokens(client, &device, &lesson09::real_sleep)?;
+        let tokens = lesson::poll_for_tokens(client, &device, &lesson::real_sleep)?;
         if client.api_url.is_empty() {
             step(&format!("Got an access token ({})", tokens.access_token));
             step("No --api-url, so no API call: done");
@@ -67,7 +71,7 @@ fn main() -> std::process::ExitCode {
             "Got an access token ({}): reading the profile",
             tokens.access_token
         ));
-        let profile = lesson09::fetch_profile(client, &tokens.access_token)?;
+        let profile = lesson::fetch_profile(client, &tokens.access_token)?;
         step(&format!(
             "Signed in as {} ({}), with no browser on this machine",
             profile.name, profile.username

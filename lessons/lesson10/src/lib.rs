@@ -6,10 +6,6 @@
 //! listener, the token cache, and its HTTP client, ureq 3, which the library
 //! reaches through a small adapter.
 
-// Until each TODO is written, some imports and arguments are unused: the
-// compiler would warn about each, and the warnings only distract here.
-#![allow(unused_imports, unused_variables, dead_code)]
-
 use std::time::{Duration, SystemTime};
 
 use labkit::{Client, ErrorCode, LabError, Secret, TokenError};

@@ -1,4 +1,5 @@
-//! `cargo run -p solution05 -- --simulate-user alice`: the whole data-collection client.
+//! `cargo run -p lesson05 -- --simulate-user alice`: the whole data-collection client.
+//! (`cargo run -p solution05` runs the same program on the reference answer.)
 use std::fs::File;
 use std::io::{BufWriter, Write};
 
@@ -6,14 +7,17 @@ use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
 use labkit::{Cli, Flow};
 
+// This lesson's crate: the one line where a lesson's program and its solution's differ.
+use solution05 as lesson;
+
 fn main() -> std::process::ExitCode {
     labkit::run(|| {
         let cli = Cli::parse();
         cli.require_api()?;
         let flow = Flow::start(&cli, 6)?;
-        let state = solution05::new_state();
+        let state = lesson::new_state();
         flow.step("Asking for permission: log in and approve at");
-        flow.send_browser(&solution05::authorization_url(
+        flow.send_browser(&lesson::authorization_url(
             &flow.client,
             &flow.redirect_uri,
             &state,
@@ -22,18 +26,18 @@ fn main() -> std::process::ExitCode {
             "Waiting for the browser to come back to {}",
             flow.redirect_uri
         ));
-        let code = solution05::wait_for_callback(&flow.server, &state, flow.deadline)?;
+        let code = lesson::wait_for_callback(&flow.server, &state, flow.deadline)?;
         flow.step(&format!(
             "Trading the code ({code}) for tokens at {}",
             flow.client.token_url
         ));
-        let tokens = solution05::exchange_code(&flow.client, &code, &flow.redirect_uri)?;
+        let tokens = lesson::exchange_code(&flow.client, &code, &flow.redirect_uri)?;
         flow.step(&format!(
             "Got an access token ({}): reading the profile",
             tokens.access_token
         ));
         let token = &tokens.access_token;
-        let profile = solution05::fetch_profile(&flow.client, token, &solution05::real_sleep)?;
+        let profile = lesson::fetch_profile(&flow.client, token, &lesson::real_sleep)?;
         flow.step(&format!(
             "Collecting the posts of {} ({})",
             profile.name, profile.username
@@ -47,12 +51,12 @@ fn main() -> std::process::ExitCode {
         let progress = ProgressBar::new_spinner().with_style(
             ProgressStyle::with_template("      {spinner} {pos} posts").expect("valid template"),
         );
-        let count = solution05::collect_posts(
+        let count = lesson::collect_posts(
             &flow.client,
             token,
             &mut out,
             &progress,
-            &solution05::real_sleep,
+            &lesson::real_sleep,
         )?;
         out.flush()?;
         progress.finish_and_clear();

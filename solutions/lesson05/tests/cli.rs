@@ -1,8 +1,21 @@
-//! The finished client as a person runs it (DESIGN D3): `cargo run -p solution05 -- --simulate-user alice`.
+//! The finished client as a person runs it: `cargo run -p solution05 -- --simulate-user alice`.
+//!
+//! Hermetic: every run is told where its mock provider is (`LAB_MOCK_URL`), so
+//! whatever answers on 127.0.0.1:9000 (a student's own provider) changes nothing.
 
 use std::process::Command;
 
+use labkit::flow::LOCAL_MOCK_VAR;
+use mock_provider::{Config, MockProvider};
+
 const BIN: &str = env!("CARGO_BIN_EXE_solution05");
+
+/// The program, told to start its own mock provider rather than look on port 9000.
+fn program() -> Command {
+    let mut command = Command::new(BIN);
+    command.env(LOCAL_MOCK_VAR, "none");
+    command
+}
 
 fn temp_dir(name: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("solution05-{name}-{}", std::process::id()));
@@ -32,7 +45,7 @@ fn assert_no_whole_secret(text: &str) {
 fn collects_every_post_with_a_simulated_user() {
     let dir = temp_dir("ok");
     let out = dir.join("posts.jsonl");
-    let run = Command::new(BIN)
+    let run = program()
         .args(["--simulate-user", "alice", "--port", "0", "--out"])
         .arg(&out)
         .env_remove("OAUTH_CLIENT_SECRET")
@@ -57,6 +70,10 @@ fn collects_every_post_with_a_simulated_user() {
         stdout.contains("simulate-user"),
         "it says a simulated user approves:\n{stdout}"
     );
+    assert!(
+        stdout.contains("started inside this program"),
+        "it says where its provider is:\n{stdout}"
+    );
     assert!(stdout.contains("Saved 137 posts"), "{stdout}");
     assert!(
         !dir.join("posts.jsonl.partial").exists(),
@@ -69,7 +86,7 @@ fn collects_every_post_with_a_simulated_user() {
 
 #[test]
 fn unknown_user_and_timeout_are_one_line_errors_with_the_fix() {
-    let run = Command::new(BIN)
+    let run = program()
         .args(["--simulate-user", "mallory", "--port", "0"])
         .output()
         .unwrap();
@@ -80,7 +97,7 @@ fn unknown_user_and_timeout_are_one_line_errors_with_the_fix() {
 
     // Nobody comes back: `true` stands in for a browser that opens and shows nothing.
     let dir = temp_dir("timeout");
-    let run = Command::new(BIN)
+    let run = program()
         .args(["--port", "0", "--timeout", "300ms", "--out"])
         .arg(dir.join("posts.jsonl"))
         .env("BROWSER", "true")
@@ -100,7 +117,7 @@ fn unknown_user_and_timeout_are_one_line_errors_with_the_fix() {
 fn a_taken_port_names_the_fix() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = taken.local_addr().unwrap().port().to_string();
-    let run = Command::new(BIN)
+    let run = program()
         .args(["--simulate-user", "alice", "--port", &port])
         .output()
         .unwrap();
@@ -110,4 +127,39 @@ fn a_taken_port_names_the_fix() {
         stderr.contains(&format!("port {port} is in use")) && stderr.contains("--port 0"),
         "{stderr}"
     );
+}
+
+#[test]
+fn uses_a_running_mock_provider_it_finds() {
+    let provider = MockProvider::start(Config::default()).expect("the mock provider starts");
+    let dir = temp_dir("found");
+    let out = dir.join("posts.jsonl");
+    let run = program()
+        .env(LOCAL_MOCK_VAR, provider.base_url())
+        .args(["--simulate-user", "bob", "--port", "0", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(run.status.success(), "exit {:?}\n{stdout}", run.status);
+    assert!(
+        stdout.contains(&format!(
+            "Using the mock provider at {}",
+            provider.base_url()
+        )),
+        "{stdout}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&out).unwrap().lines().count(),
+        12,
+        "bob's 12 posts"
+    );
+    assert!(
+        provider
+            .events()
+            .iter()
+            .any(|e| e.request.starts_with("POST /token")),
+        "the code was traded at the provider it found"
+    );
+    std::fs::remove_dir_all(&dir).ok();
 }

@@ -1,9 +1,13 @@
-//! `cargo run -p solution08 -- --provider github|google|linkedin`: sign in with
+//! `cargo run -p lesson08 -- --provider github|google|linkedin`: sign in with
 //! a real provider and print who you are. Without `--provider`, the mock
 //! provider, as in lessons 03–07 (`-- --simulate-user alice` runs offline).
+//! (`cargo run -p solution08` runs the same program on the reference answer.)
 use clap::{CommandFactory, FromArgMatches, Parser, ValueEnum};
 use labkit::{Cli, ClientKind, Flow, LabError, Provider, Secret};
-use solution08::{self as lesson, ProviderProfile};
+use lesson::ProviderProfile;
+
+// This lesson's crate: the one line where a lesson's program and its solution's differ.
+use solution08 as lesson;
 
 /// The providers this lesson knows.
 #[derive(Clone, Copy, Debug, ValueEnum)]

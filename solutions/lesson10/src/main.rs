@@ -1,13 +1,16 @@
-//! `cargo run -p solution10 -- [--simulate-user alice] [--cache FOLDER]`: lesson
+//! `cargo run -p lesson10 -- [--simulate-user alice] [--cache FOLDER]`: lesson
 //! 07's program, with the `oauth2` crate doing the protocol: signs in once, then
 //! reuses (and refreshes) the saved tokens on later runs.
-//! `cargo run -p solution10 -- logout`: revokes them and deletes the file.
+//! `cargo run -p lesson10 -- logout`: revokes them and deletes the file.
+//! (`cargo run -p solution10` runs the same program on the reference answer.)
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use labkit::{Cli, ClientKind, ErrorCode, Flow, LabError, Provider, Secret, TokenError};
-use solution10 as lab;
+
+// This lesson's crate: the one line where a lesson's program and its solution's differ.
+use solution10 as lesson;
 
 const ABOUT: &str = "OAuth2 Lab lesson 10: the same flow with the oauth2 crate";
 
@@ -56,7 +59,7 @@ fn cache_dir(args: &Args) -> Result<PathBuf, LabError> {
             dir.display()
         ))),
         Some(dir) => Ok(dir.clone()),
-        None => lab::default_cache_dir(),
+        None => lesson::default_cache_dir(),
     }
 }
 
@@ -70,7 +73,7 @@ fn logout(args: &Args) -> Result<(), LabError> {
         return Ok(());
     }
     let client = &provider.client;
-    let path = lab::token_file(&cache_dir(args)?, client)?;
+    let path = lesson::token_file(&cache_dir(args)?, client)?;
     if std::fs::symlink_metadata(&path).is_err() {
         println!(
             "No saved tokens for client {:?} at {} (no {}): nothing was revoked. To log out of another provider or client, give its --authorize-url, --token-url, --revoke-url and --client-id",
@@ -80,7 +83,7 @@ fn logout(args: &Args) -> Result<(), LabError> {
         );
         return Ok(());
     }
-    let Some(stored) = lab::load(&path)? else {
+    let Some(stored) = lesson::load(&path)? else {
         // A garbled file holds nothing usable, but may hold a token: delete it too.
         let _ = std::fs::remove_file(&path);
         println!("No saved tokens in {}: nothing to do", path.display());
@@ -94,8 +97,8 @@ fn logout(args: &Args) -> Result<(), LabError> {
         );
         return Ok(());
     };
-    let oauth = lab::oauth_client(client, None)?;
-    lab::revoke(&oauth, &lab::UreqClient::new(), client, &stored)?;
+    let oauth = lesson::oauth_client(client, None)?;
+    lesson::revoke(&oauth, &lesson::UreqClient::new(), client, &stored)?;
     // Deleted only now: had the provider not answered, the file keeps the
     // tokens so that a second try can still revoke them.
     std::fs::remove_file(&path)?;
@@ -124,14 +127,14 @@ fn sign_in(args: &Args) -> Result<(), LabError> {
     } else {
         (cache_dir(args)?, None)
     };
-    let path = lab::token_file(&dir, &provider.client)?;
+    let path = lesson::token_file(&dir, &provider.client)?;
     println!("Token file: {}", path.display());
     let result = (|| {
         // One run at a time reads, refreshes and saves this file.
-        let _lock = lab::lock_tokens(&path, cli.timeout, &mut std::thread::sleep)?;
+        let _lock = lesson::lock_tokens(&path, cli.timeout, &mut std::thread::sleep)?;
         let session = Session {
-            oauth: lab::oauth_client(&provider.client, None)?,
-            http: lab::UreqClient::new(),
+            oauth: lesson::oauth_client(&provider.client, None)?,
+            http: lesson::UreqClient::new(),
             cli,
             provider: &provider,
             flow: std::cell::RefCell::new(None),
@@ -148,8 +151,8 @@ fn sign_in(args: &Args) -> Result<(), LabError> {
 /// One run: the provider, the oauth2 client, the token file, and the browser
 /// flow with its listener once it is needed.
 struct Session<'a> {
-    oauth: lab::OAuthClient,
-    http: lab::UreqClient,
+    oauth: lesson::OAuthClient,
+    http: lesson::UreqClient,
     cli: &'a Cli,
     provider: &'a Provider,
     flow: std::cell::RefCell<Option<Flow>>,
@@ -169,7 +172,7 @@ impl Session<'_> {
             println!(
                 "Access token {} ({}), {refresh}",
                 stored.access_token,
-                lab::expiry_in_words(&stored, SystemTime::now())
+                lesson::expiry_in_words(&stored, SystemTime::now())
             );
             return Ok(());
         }
@@ -179,11 +182,11 @@ impl Session<'_> {
                 // The saved token looked fine but the API says no: revoked elsewhere,
                 // or the provider restarted. Treat it as expired: refresh, or ask again.
                 println!("The API refused the saved access token: refreshing it");
-                let expired = lab::StoredTokens {
+                let expired = lesson::StoredTokens {
                     expires_at: Some(0),
                     ..stored
                 };
-                lab::save(self.path, &expired)?;
+                lesson::save(self.path, &expired)?;
                 let stored = self.valid_tokens(SystemTime::now())?;
                 labkit::read_profile(api_url, &stored.access_token)?
                     .ok_or("the API refused even a new access token: check --api-url and --scope")?
@@ -196,12 +199,12 @@ impl Session<'_> {
     /// Lesson 07's `valid_tokens`, with this lesson's refresh: the saved tokens
     /// while they last, refreshed a minute before they expire, new ones from the
     /// browser when there are none or the refresh token no longer works.
-    fn valid_tokens(&self, now: SystemTime) -> Result<lab::StoredTokens, LabError> {
-        if let Some(stored) = lab::load(self.path)? {
-            if !lab::needs_refresh(&stored, now) {
+    fn valid_tokens(&self, now: SystemTime) -> Result<lesson::StoredTokens, LabError> {
+        if let Some(stored) = lesson::load(self.path)? {
+            if !lesson::needs_refresh(&stored, now) {
                 println!(
                     "Using saved tokens (the access token {})",
-                    lab::expiry_in_words(&stored, now)
+                    lesson::expiry_in_words(&stored, now)
                 );
                 return Ok(stored);
             }
@@ -209,20 +212,20 @@ impl Session<'_> {
                 // Nothing to refresh with: the provider never gave a refresh token.
                 println!(
                     "The saved access token {} and there is no refresh token: signing in again",
-                    lab::expiry_in_words(&stored, now)
+                    lesson::expiry_in_words(&stored, now)
                 );
             } else {
                 println!(
                     "The saved access token {}: refreshing it",
-                    lab::expiry_in_words(&stored, now)
+                    lesson::expiry_in_words(&stored, now)
                 );
-                match lab::refresh(&self.oauth, &self.http, &stored, now) {
+                match lesson::refresh(&self.oauth, &self.http, &stored, now) {
                     Ok(fresh) => {
                         // Save at once: the old refresh token may be dead already (rotation).
-                        lab::save(self.path, &fresh)?;
+                        lesson::save(self.path, &fresh)?;
                         println!(
                             "Refreshed: the new access token {}",
-                            lab::expiry_in_words(&fresh, now)
+                            lesson::expiry_in_words(&fresh, now)
                         );
                         return Ok(fresh);
                     }
@@ -238,11 +241,11 @@ impl Session<'_> {
                     Err(e)
                         if stored
                             .expires_at
-                            .is_some_and(|at| lab::unix_seconds(now) < at) =>
+                            .is_some_and(|at| lesson::unix_seconds(now) < at) =>
                     {
                         println!(
                             "warning: could not refresh ({e}); using the saved access token, which {}",
-                            lab::expiry_in_words(&stored, now)
+                            lesson::expiry_in_words(&stored, now)
                         );
                         return Ok(stored);
                     }
@@ -251,36 +254,36 @@ impl Session<'_> {
             }
         }
         let stored = self.authorize(now)?;
-        lab::save(self.path, &stored)?;
+        lesson::save(self.path, &stored)?;
         println!("Saved the tokens to {}", self.path.display());
         Ok(stored)
     }
 
     /// The browser flow, with the library: PKCE, state, exchange. The
     /// listener is bound here, the first time the browser is needed.
-    fn authorize(&self, now: SystemTime) -> Result<lab::StoredTokens, LabError> {
+    fn authorize(&self, now: SystemTime) -> Result<lesson::StoredTokens, LabError> {
         let mut slot = self.flow.borrow_mut();
         if slot.is_none() {
             *slot = Some(browser_flow(self.cli, self.provider)?);
         }
         let flow = slot.as_ref().expect("just made");
         let client = &self.provider.client;
-        let oauth = lab::oauth_client(client, Some(&flow.redirect_uri))?;
-        let request = lab::authorization_request(&oauth, &client.scope);
+        let oauth = lesson::oauth_client(client, Some(&flow.redirect_uri))?;
+        let request = lesson::authorization_request(&oauth, &client.scope);
         flow.step("Asking for permission (PKCE, as in lesson 06): log in and approve at");
         flow.send_browser(&request.url);
         flow.step(&format!(
             "Waiting for the browser to come back to {}",
             flow.redirect_uri
         ));
-        let code = lab::wait_for_callback(&flow.server, request.state.secret(), flow.deadline)?;
+        let code = lesson::wait_for_callback(&flow.server, request.state.secret(), flow.deadline)?;
         // Shortened, as every secret the program prints.
         let verifier = Secret::new(request.verifier.secret().as_str());
         flow.step(&format!(
             "Trading the code ({code}) and the verifier ({verifier}) for tokens at {}",
             client.token_url
         ));
-        Ok(lab::exchange_code(
+        Ok(lesson::exchange_code(
             &oauth,
             &self.http,
             &code,
@@ -293,7 +296,7 @@ impl Session<'_> {
 /// Binds the listener and prepares the browser flow, with the provider chosen
 /// already: the browser is needed only when there are no good saved tokens.
 fn browser_flow(cli: &Cli, provider: &Provider) -> Result<Flow, LabError> {
-    let (server, redirect_uri) = lab::bind_loopback(cli.port.unwrap_or(0))?;
+    let (server, redirect_uri) = lesson::bind_loopback(cli.port.unwrap_or(0))?;
     Ok(Flow::with_provider(
         cli,
         3,
@@ -343,14 +346,14 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("oauth2-lab-main10-{}", std::process::id()));
         let args = parse(&FLAGS);
         let provider = Provider::choose(&args.lab, ClientKind::Public).unwrap();
-        let path = lab::token_file(&dir, &provider.client).unwrap();
+        let path = lesson::token_file(&dir, &provider.client).unwrap();
         std::fs::create_dir_all(&dir).unwrap();
-        let expires_at = lab::unix_seconds(SystemTime::now()) + 3600;
+        let expires_at = lesson::unix_seconds(SystemTime::now()) + 3600;
         let saved = serde_json::json!({"access_token": "lab_at_main", "expires_at": expires_at});
         std::fs::write(&path, saved.to_string()).unwrap();
         let session = Session {
-            oauth: lab::oauth_client(&provider.client, None).unwrap(),
-            http: lab::UreqClient::new(),
+            oauth: lesson::oauth_client(&provider.client, None).unwrap(),
+            http: lesson::UreqClient::new(),
             cli: &args.lab,
             provider: &provider,
             flow: std::cell::RefCell::new(None),

@@ -2,26 +2,55 @@
 //! (with the first failing check), or not started — for a student's checkout.
 //! Exits 0 only when every lesson passes, so a CI job can gate on it.
 
-use std::process::{Command, ExitCode};
+use std::path::Path;
+use std::process::{Command, ExitCode, Output};
 
-use lab_tests::course::{lessons, root};
-use lab_tests::grade::{Grade, Status, grade_from_output};
+use lab_tests::course::{Lesson, lessons, root};
+use lab_tests::grade::{Grade, Status, checks_from_list, does_not_compile, grade_from_output};
 
-/// The suite's check names, in order, by lesson id.
-fn check_names(id: &str) -> Option<&'static [&'static str]> {
-    Some(match id {
-        "01" => lab_tests::lesson01_suite!(names, x),
-        "02" => lab_tests::lesson02_suite!(names, x),
-        "03" => lab_tests::lesson03_suite!(names, x),
-        "04" => lab_tests::lesson04_suite!(names, x),
-        "05" => lab_tests::lesson05_suite!(names, x),
-        "06" => lab_tests::lesson06_suite!(names, x),
-        "07" => lab_tests::lesson07_suite!(names, x),
-        "08" => lab_tests::lesson08_suite!(names, x),
-        "09" => lab_tests::lesson09_suite!(names, x),
-        "10" => lab_tests::lesson10_suite!(names, x),
-        _ => return None,
-    })
+/// `cargo test -p PACKAGE --test check` with `args` for the test binary.
+fn cargo_test(cargo: &str, root: &Path, package: &str, args: &[&str]) -> std::io::Result<Output> {
+    Command::new(cargo)
+        .current_dir(root)
+        .args([
+            "test", "-p", package, "--test", "check", "--color", "never", "--",
+        ])
+        .args(args)
+        .env("RUST_BACKTRACE", "0")
+        .output()
+}
+
+/// Grades one lesson (or its solution) by its own test binary: first the list
+/// of its checks, which also builds it (so a lesson that does not compile says
+/// so here), then the checks themselves.
+fn grade_one(
+    cargo: &str,
+    root: &Path,
+    lesson: &Lesson,
+    package: &str,
+    solutions: bool,
+) -> std::io::Result<Grade> {
+    let list = cargo_test(cargo, root, package, &["--list", "--format", "terse"])?;
+    if !list.status.success() {
+        return Ok(does_not_compile(
+            lesson,
+            &String::from_utf8_lossy(&list.stderr),
+        ));
+    }
+    let checks = checks_from_list(&String::from_utf8_lossy(&list.stdout));
+    let run = cargo_test(cargo, root, package, &["--color", "never"])?;
+    // Solutions have no todo!()s; a lesson untouched still has all it shipped with.
+    let untouched = !solutions
+        && lesson
+            .todos_now(root)
+            .is_ok_and(|now| now == lesson.shipped_todos());
+    Ok(grade_from_output(
+        lesson,
+        &checks,
+        &String::from_utf8_lossy(&run.stdout),
+        &String::from_utf8_lossy(&run.stderr),
+        untouched,
+    ))
 }
 
 fn main() -> ExitCode {
@@ -56,43 +85,16 @@ fn main() -> ExitCode {
         } else {
             &lesson.package
         };
-        let Some(order) = check_names(&lesson.id) else {
-            eprintln!(
-                "error: lesson {} has no suite in the grader: update tests/src/bin/grade.rs",
-                lesson.id
-            );
-            return ExitCode::FAILURE;
-        };
         if !json {
             eprintln!("grading {package}…");
         }
-        let output = Command::new(&cargo)
-            .current_dir(&root)
-            .args([
-                "test", "-p", package, "--test", "check", "--color", "never", "--", "--color",
-                "never",
-            ])
-            .env("RUST_BACKTRACE", "0")
-            .output();
-        let output = match output {
-            Ok(o) => o,
+        let mut grade = match grade_one(&cargo, &root, lesson, package, solutions) {
+            Ok(grade) => grade,
             Err(e) => {
                 eprintln!("error: cannot run {cargo}: {e}");
                 return ExitCode::FAILURE;
             }
         };
-        // Solutions have no todo!()s; a lesson untouched still has all it shipped with.
-        let untouched = !solutions
-            && lesson
-                .todos_now(&root)
-                .is_ok_and(|now| now == lesson.shipped_todos());
-        let mut grade = grade_from_output(
-            lesson,
-            order,
-            &String::from_utf8_lossy(&output.stdout),
-            &String::from_utf8_lossy(&output.stderr),
-            untouched,
-        );
         grade.package = package.clone();
         grades.push(grade);
     }

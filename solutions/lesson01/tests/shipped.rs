@@ -1,0 +1,1 @@
+lab_tests::shipped!(lesson01, lesson01_suite);

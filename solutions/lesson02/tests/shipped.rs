@@ -1,0 +1,1 @@
+lab_tests::shipped!(lesson02, lesson02_suite);

@@ -1,0 +1,1 @@
+lab_tests::shipped!(lesson03, lesson03_suite);

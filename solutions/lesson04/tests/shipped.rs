@@ -1,0 +1,1 @@
+lab_tests::shipped!(lesson04, lesson04_suite);

@@ -1,0 +1,1 @@
+lab_tests::shipped!(lesson05, lesson05_suite);

@@ -1,0 +1,1 @@
+lab_tests::shipped!(lesson06, lesson06_suite);

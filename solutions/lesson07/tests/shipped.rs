@@ -1,0 +1,1 @@
+lab_tests::shipped!(lesson07, lesson07_suite);

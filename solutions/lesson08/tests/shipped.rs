@@ -1,0 +1,1 @@
+lab_tests::shipped!(lesson08, lesson08_suite);

@@ -1,0 +1,1 @@
+lab_tests::shipped!(lesson09, lesson09_suite);

@@ -1,0 +1,1 @@
+lab_tests::shipped!(lesson10, lesson10_suite);
