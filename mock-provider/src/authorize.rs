@@ -6,24 +6,23 @@
 //!
 //! The order of checks is the RFC's: until the client and its redirect URI are
 //! known to be good, errors are shown to the person as a page and never sent to
-//! the redirect URI (§4.1.2.1, behaviour 1); after that, errors go back to the
-//! client with `error`, `state` and `iss` (behaviour 3).
+//! the redirect URI (§4.1.2.1); after that, errors go back to the client with
+//! `error`, `state` and `iss` (§4.1.2.1, RFC 9207 §2).
 
 use url::Url;
 
-use crate::app::{App, form_body};
-use crate::config::Scopes;
+use crate::config::{DEFAULT_SCOPE, Scopes};
+use crate::endpoint::{description_text, form_body};
 use crate::http::{Request, Response};
 use crate::pages::{self, Consent};
 use crate::params::Params;
 use crate::secrets::shorten;
+use crate::state::App;
 use crate::store::{CodeDetails, FlowId, Pending};
 use crate::trace::Step;
 
 /// How long a consent page may wait for its form.
 const PENDING_TTL_MS: u64 = 10 * 60 * 1000;
-/// Scope granted when a request names none (RFC 6749 §3.3 lets the server pick and document one).
-pub const DEFAULT_SCOPE: &str = "profile";
 
 /// RFC 6749 §3.1.2.3 (simple string comparison) and RFC 8252 §7.3 (a loopback
 /// redirect URI may use any port): true when `requested` is `registered`, but
@@ -135,7 +134,7 @@ fn redirect_error(
     status: u16,
     step: &mut Step,
 ) -> Response {
-    let description = crate::app::description_text(&refusal.description);
+    let description = description_text(&refusal.description);
     let mut extra = vec![
         ("error", refusal.error),
         ("error_description", description.as_str()),
@@ -160,7 +159,7 @@ fn error_page(status: u16, problem: String, step: &mut Step) -> Response {
 }
 
 /// RFC 6749 §4.1.2.1: client_id and redirect_uri first; a problem with either is
-/// shown here, never redirected (behaviour 1).
+/// shown here, never redirected.
 fn check_client(app: &App, params: &Params) -> Result<Checked, String> {
     if let Some(name) = params.first_repeated(&["client_id", "redirect_uri"]) {
         return Err(format!("{name} is sent more than once (RFC 6749 §3.1)"));
@@ -206,7 +205,8 @@ fn check_client(app: &App, params: &Params) -> Result<Checked, String> {
     })
 }
 
-/// The rest of the request (behaviour 3): response type, scope, PKCE.
+/// The rest of the request (RFC 6749 §4.1.1, §3.3; RFC 7636 §4.3): response
+/// type, scope, PKCE. A problem here goes back to the client (§4.1.2.1).
 fn check_request(
     app: &App,
     client: usize,
@@ -371,7 +371,7 @@ pub fn get(app: &App, req: &Request, step: &mut Step) -> Response {
     })
 }
 
-/// Issues a code and sends the browser back (RFC 6749 §4.1.2, RFC 9207; behaviour 4).
+/// Issues a code and sends the browser back (RFC 6749 §4.1.2, RFC 9207).
 #[allow(clippy::too_many_arguments)]
 fn approve(
     app: &App,
@@ -457,7 +457,7 @@ pub fn post(app: &App, req: &Request, step: &mut Step) -> Response {
     match decision {
         "deny" => {
             app.store().pending.remove(&request_id);
-            // RFC 6749 §4.1.2.1; behaviour 5.
+            // RFC 6749 §4.1.2.1: access_denied.
             redirect_error(
                 app,
                 &checked,

@@ -1,7 +1,8 @@
 //! Registrations (clients, users) and settings.
 //!
-//! The built-in ones are part of the public contract (DESIGN D5): the book, the
-//! lessons and outside tools rely on `lab-client`, `lab-public`, `alice` and `bob`.
+//! The built-in ones are part of the public contract (the mock provider appendix
+//! lists them): the book, the lessons and outside tools rely on `lab-client`,
+//! `lab-public`, `alice` and `bob`.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -16,6 +17,9 @@ pub const SCOPES: &[(&str, &str)] = &[
     ("profile", "See your name, username and email address"),
     ("posts:read", "Read your private posts"),
 ];
+
+/// Scope granted when a request names none (RFC 6749 §3.3 lets the server pick and document one).
+pub const DEFAULT_SCOPE: &str = "profile";
 
 /// A set of known scopes.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

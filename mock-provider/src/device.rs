@@ -1,4 +1,4 @@
-//! The device authorization grant, RFC 8628 (DESIGN D5 behaviour 14).
+//! The device authorization grant, RFC 8628.
 //!
 //! A device without a browser asks `POST /device_authorization` for a device
 //! code and a user code (§3.1–3.2); a person types the user code at `/device`
@@ -19,19 +19,18 @@
 
 use serde_json::json;
 
-use crate::app::{App, form_body, json};
-use crate::authorize::DEFAULT_SCOPE;
-use crate::config::Scopes;
+use crate::config::{DEFAULT_SCOPE, Scopes};
+use crate::endpoint::{
+    OAuthError, authenticate, expiries, fail, form_body, json, no_store, success,
+};
 use crate::http::{Request, Response};
 use crate::pages::{self, DeviceConsent};
 use crate::params::Params;
 use crate::secrets::{digest, normalize_user_code, shorten, show_user_code};
+use crate::state::App;
 use crate::store::{DeviceState, MAX_WRONG_USER_CODES_PER_MINUTE};
-use crate::token::{OAuthError, authenticate, expiries, fail, no_store, success};
 use crate::trace::Step;
 
-/// The grant type a device polls `/token` with (RFC 8628 §3.4).
-pub const GRANT_TYPE: &str = "urn:ietf:params:oauth:grant-type:device_code";
 /// Seconds a device waits between polls, as first told (§3.2 `interval`).
 pub const INTERVAL_SECS: u64 = 5;
 /// What each `slow_down` adds to the interval (§3.5).

@@ -1,4 +1,5 @@
-//! The inspector, `GET /_lab`: every flow the provider has seen, as a timeline.
+//! The inspector, `GET /_lab`: every flow the provider has seen, as a timeline;
+//! and `GET /_lab/events`, the recorded steps as JSON.
 //!
 //! One card per flow (the steps that share a flow number, from `/authorize` to
 //! the API calls), newest first. The page is rendered here from the recorded
@@ -15,11 +16,14 @@ use std::time::UNIX_EPOCH;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use crate::app::App;
-use crate::http::Response;
+use crate::endpoint::{DEVICE_GRANT_TYPE, json, json_error};
+use crate::http::{Request, Response};
 use crate::pages::escape;
+use crate::params::Params;
+use crate::state::App;
 use crate::trace::Event;
 
 /// Flows shown, newest first; older ones stay in `/_lab/events` until dropped.
@@ -213,6 +217,29 @@ pub fn page(app: &App) -> Response {
         .with_header("Cache-Control", "no-store")
 }
 
+/// `GET /_lab/events[?after=SEQ]`: the recorded steps, secrets already shortened.
+pub fn events(app: &App, req: &Request) -> Response {
+    let after = match Params::parse(req.query.as_deref().unwrap_or("").as_bytes())
+        .map(|p| p.get("after").map(|a| a.map(str::parse::<u64>)))
+    {
+        Ok(Ok(None)) => 0,
+        Ok(Ok(Some(Ok(n)))) => n,
+        _ => {
+            return json_error(
+                400,
+                "invalid_request",
+                "after must be a whole number (a seq from an earlier answer)",
+            );
+        }
+    };
+    let counts = app.store().counts();
+    json(
+        200,
+        &json!({ "events": app.trace.since(after), "counts": counts }),
+    )
+    .with_header("Cache-Control", "no-store")
+}
+
 fn empty_state(app: &App) -> String {
     let example = format!(
         "{}/authorize?response_type=code&client_id=lab-client&redirect_uri=http%3A%2F%2F127.0.0.1%3A8000%2Fcallback&scope=profile%20posts%3Aread&state=abc",
@@ -251,9 +278,7 @@ fn kind(e: &Event) -> Kind {
         ("GET" | "HEAD", "/authorize") => Kind::Authorize,
         ("POST", "/authorize") => Kind::Consent,
         ("POST", "/token") if param(e, "grant_type") == Some("refresh_token") => Kind::Refresh,
-        ("POST", "/token") if param(e, "grant_type") == Some(crate::device::GRANT_TYPE) => {
-            Kind::DevicePoll
-        }
+        ("POST", "/token") if param(e, "grant_type") == Some(DEVICE_GRANT_TYPE) => Kind::DevicePoll,
         ("POST", "/device_authorization") => Kind::DeviceStart,
         (_, "/device") => Kind::DevicePage,
         ("POST", "/token") => Kind::Code,

@@ -1,19 +1,35 @@
 //! # mock-provider
 //!
 //! A strict, local OAuth 2.0 authorization server and resource server, for
-//! learning and for testing clients (DESIGN D5). Every protocol rule lives in
-//! the module named for its part of the RFCs:
+//! learning and for testing clients. Every protocol rule lives in the module
+//! named for its part of the RFCs. The modules stand in layers, listed here
+//! from the bottom up: each imports only modules listed before it
+//! (`tests/layers.rs` checks it), so none imports another in a circle.
 //!
-//! | module | rules |
+//! | module | what it holds; rules |
 //! |---|---|
-//! | [`authorize`](crate) (`authorize.rs`) | RFC 6749 §3.1, §4.1.1–4.1.2; RFC 7636 §4.3–4.4; RFC 8252 §7.3; RFC 9207 |
-//! | `token.rs` | RFC 6749 §2.3, §4.1.3, §5, §6; RFC 7636 §4.5–4.6; RFC 9700 §2.1.1, §4.14 |
+//! | `clock.rs` | time, injectable |
+//! | `secrets.rs` | making, digesting and shortening secrets |
+//! | `params.rs` | strict decoding; RFC 6749 §3.1–3.2 (repeated and empty parameters) |
+//! | `http.rs` | the HTTP/1.1 server: framing, limits and timeouts, never a 5xx for bad input |
+//! | `owner.rs` | a simulated resource owner, a client of the pages |
+//! | `config.rs` | clients, users, scopes, settings; RFC 6749 §3.3 (the default scope) |
+//! | `data.rs` | each user's posts |
+//! | `trace.rs` | one line per protocol step, and the events the inspector reads |
+//! | `store.rs` | codes, grants and tokens, in bounded memory |
+//! | `pages.rs` | the HTML pages and their contract |
+//! | `state.rs` | `App`: settings, issuer, store and trace, with their lookups |
+//! | `endpoint.rs` | what endpoints share: RFC 6749 §2.3 (client authentication), §3.2 (form bodies), §5.1–5.2 (answers and errors) |
+//! | `metadata.rs` | RFC 8414, RFC 8628 §4 |
+//! | `authorize.rs` | RFC 6749 §3.1, §4.1.1–4.1.2; RFC 7636 §4.3–4.4; RFC 8252 §7.3; RFC 9207 |
+//! | `resource.rs` | RFC 6750 §2.1, §3.1 |
 //! | `revoke.rs` | RFC 7009 §2 |
 //! | `device.rs` | RFC 8628 §3.1–3.5, §5.1, §6.1 (device authorization grant) |
-//! | `resource.rs` | RFC 6750 §2.1, §3.1 |
-//! | `metadata.rs` | RFC 8414, RFC 8628 §4 |
-//! | `params.rs` | RFC 6749 §3.1–3.2 (repeated and empty parameters), strict decoding |
-//! | `http.rs` | framing, limits and timeouts (behaviour 15) |
+//! | `token.rs` | RFC 6749 §4.1.3, §6; RFC 7636 §4.5–4.6; RFC 9700 §2.1.1, §4.14 |
+//! | `lab.rs` | the inspector, `/_lab` and `/_lab/events` |
+//! | `router.rs` | which path and method go to which endpoint; 404, 405 |
+//! | `lib.rs` | `MockProvider`, and the public names re-exported |
+//! | `main.rs` | the binary: flags and banner, through the library's public names |
 //!
 //! ```no_run
 //! use mock_provider::{Config, MockProvider};
@@ -27,12 +43,12 @@
 //! assert!(redirect.param("code").is_some());
 //! ```
 
-mod app;
 mod authorize;
 mod clock;
 mod config;
 mod data;
 mod device;
+mod endpoint;
 pub mod http;
 mod lab;
 mod metadata;
@@ -41,7 +57,9 @@ mod pages;
 pub mod params;
 mod resource;
 mod revoke;
+mod router;
 mod secrets;
+mod state;
 mod store;
 mod token;
 mod trace;
@@ -49,11 +67,14 @@ mod trace;
 use std::net::{Ipv4Addr, SocketAddr, TcpListener};
 use std::sync::Arc;
 
-pub use authorize::{DEFAULT_SCOPE, redirect_uri_matches};
+pub use authorize::redirect_uri_matches;
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use config::{Client, Config, SCOPES, TraceOutput, User, builtin_clients, builtin_users};
+pub use config::{
+    Client, Config, DEFAULT_SCOPE, SCOPES, TraceOutput, User, builtin_clients, builtin_users,
+};
 pub use data::Post;
-pub use device::{GRANT_TYPE as DEVICE_GRANT_TYPE, INTERVAL_SECS as DEVICE_INTERVAL_SECS};
+pub use device::INTERVAL_SECS as DEVICE_INTERVAL_SECS;
+pub use endpoint::DEVICE_GRANT_TYPE;
 pub use owner::{Decision, OwnerError, Redirect, ResourceOwner};
 pub use pages::escape as escape_html;
 pub use resource::{DEFAULT_LIMIT, MAX_LIMIT};
@@ -91,7 +112,7 @@ impl std::error::Error for StartError {}
 
 /// A running provider on 127.0.0.1; it stops when dropped.
 pub struct MockProvider {
-    app: Arc<app::App>,
+    app: Arc<state::App>,
     server: http::Server,
 }
 
@@ -114,7 +135,7 @@ impl MockProvider {
         let addr = listener.local_addr().map_err(StartError::Io)?;
         let issuer = format!("http://{addr}");
         let limits = config.limits.clone();
-        let app = Arc::new(app::App::new(config, issuer));
+        let app = Arc::new(state::App::new(config, issuer));
         let server = http::Server::start(listener, limits, app.clone()).map_err(StartError::Io)?;
         Ok(MockProvider { app, server })
     }

@@ -101,7 +101,7 @@ fn print_banner(provider: &MockProvider) {
     println!("Clients (redirect URIs: any port on the loopback ones):");
     for c in &config.clients {
         let kind = match &c.secret {
-            // Secrets are never printed whole (DESIGN D7); the built-in one is in the README.
+            // Secrets are never printed whole; the built-in one is in the README.
             Some(secret) => format!("confidential, secret {}", mock_provider::shorten(secret)),
             None => "public, PKCE S256 required".to_string(),
         };

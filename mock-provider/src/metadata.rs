@@ -2,9 +2,10 @@
 
 use serde_json::json;
 
-use crate::app::{App, json};
 use crate::config::SCOPES;
+use crate::endpoint::{DEVICE_GRANT_TYPE, json};
 use crate::http::Response;
+use crate::state::App;
 
 /// `GET /.well-known/oauth-authorization-server`.
 pub fn document(app: &App) -> Response {
@@ -21,7 +22,7 @@ pub fn document(app: &App) -> Response {
             "scopes_supported": SCOPES.iter().map(|(name, _)| name).collect::<Vec<_>>(),
             "response_types_supported": ["code"],
             "response_modes_supported": ["query"],
-            "grant_types_supported": ["authorization_code", "refresh_token", crate::device::GRANT_TYPE],
+            "grant_types_supported": ["authorization_code", "refresh_token", DEVICE_GRANT_TYPE],
             "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
             "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
             "code_challenge_methods_supported": ["S256"],

@@ -10,6 +10,8 @@
 
 use std::time::Duration;
 
+use crate::secrets::shorten;
+
 /// Approve or deny, as on the consent page.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Decision {
@@ -27,7 +29,7 @@ impl std::fmt::Debug for Redirect {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // The location carries the authorization code: show it shortened.
         let shown = match self.param("code") {
-            Some(code) => self.location.replace(&code, &crate::shorten(&code)),
+            Some(code) => self.location.replace(&code, &shorten(&code)),
             None => self.location.clone(),
         };
         f.debug_struct("Redirect")

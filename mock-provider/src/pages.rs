@@ -1,6 +1,6 @@
 //! The HTML a person sees: the login + consent page and error pages.
 //!
-//! Page contract (DESIGN D5; tests and real browsers rely on it): inputs `#username`
+//! Page contract (tests and real browsers rely on it): inputs `#username`
 //! and `#password`, buttons `button[name=decision][value=approve]` and `[value=deny]`,
 //! the client's name, the scopes in plain words, the lab users' passwords, a hidden
 //! `request_id`, and `role="alert"` on error messages (read by the simulated

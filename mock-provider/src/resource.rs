@@ -1,16 +1,17 @@
 //! The resource server: `GET /api/me` and `GET /api/posts`, protected with bearer
-//! tokens (RFC 6750 §2.1, §3.1; behaviour 12), with an optional per-token rate limit.
+//! tokens (RFC 6750 §2.1, §3.1), with an optional per-token rate limit.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::json;
 
-use crate::app::{App, json, json_error};
 use crate::config::Scopes;
 use crate::data;
+use crate::endpoint::{description_text, json, json_error};
 use crate::http::{Request, Response};
 use crate::params::Params;
 use crate::secrets::{digest, shorten};
+use crate::state::App;
 use crate::trace::Step;
 
 pub const REALM: &str = "oauth2-lab";
@@ -25,7 +26,7 @@ struct Caller {
 /// RFC 6750 §3.1: the `WWW-Authenticate: Bearer` challenge and a JSON body saying the same.
 fn challenge(status: u16, error: Option<&str>, description: &str, scope: Option<&str>) -> Response {
     // RFC 6750 §3: the description may hold only printable ASCII without `"` and `\\`.
-    let description = &crate::app::description_text(description);
+    let description = &description_text(description);
     let mut header = format!("Bearer realm=\"{REALM}\"");
     if let Some(error) = error {
         header.push_str(&format!(
@@ -35,12 +36,12 @@ fn challenge(status: u16, error: Option<&str>, description: &str, scope: Option<
     if let Some(scope) = scope {
         header.push_str(&format!(", scope=\"{scope}\""));
     }
-    let body = match error {
-        Some(e) => json!({ "error": e, "error_description": description }),
+    let response = match error {
+        Some(e) => json_error(status, e, description),
         // §3.1: no error code when the request had no authentication at all.
-        None => json!({ "message": description }),
+        None => json(status, &json!({ "message": description })),
     };
-    json(status, &body).with_header("WWW-Authenticate", header)
+    response.with_header("WWW-Authenticate", header)
 }
 
 /// Checks the bearer token, its scope and the rate limit.

@@ -1,14 +1,14 @@
-//! The revocation endpoint: RFC 7009 §2 (behaviour 13).
+//! The revocation endpoint: RFC 7009 §2.
 //!
 //! The client authenticates as at the token endpoint. Revoking a refresh token
 //! ends its grant, with every access token issued under it (§2.1: "SHOULD");
 //! revoking an access token ends only that token. An unknown or already
 //! revoked token is answered 200 (§2.2), so a client can always log out.
 
-use crate::app::{App, form_body};
+use crate::endpoint::{OAuthError, authenticate, fail, form_body, no_store};
 use crate::http::{Request, Response};
 use crate::secrets::{digest, shorten};
-use crate::token::{authenticate, fail, no_store};
+use crate::state::App;
 use crate::trace::Step;
 
 pub fn endpoint(app: &App, req: &Request, step: &mut Step) -> Response {
@@ -22,7 +22,7 @@ pub fn endpoint(app: &App, req: &Request, step: &mut Step) -> Response {
     }
 }
 
-fn revoke(app: &App, req: &Request, step: &mut Step) -> Result<(), crate::token::OAuthError> {
+fn revoke(app: &App, req: &Request, step: &mut Step) -> Result<(), OAuthError> {
     let params = form_body(req).map_err(|p| fail("invalid_request", p))?;
     let client = authenticate(app, req, &params, step)?;
     let token = params.get("token").ok().flatten().ok_or_else(|| {

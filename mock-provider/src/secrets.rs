@@ -3,7 +3,7 @@
 //! Codes and tokens are 256 random bits, base64url, behind a prefix that says what
 //! they are (`lab_code_`, `lab_at_`, `lab_rt_`) so a learner can tell them apart.
 //! The provider keeps only a digest of each (like a password store), and shows
-//! only a few characters of any secret (DESIGN D7).
+//! only a few characters of any secret, never a whole one.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;

@@ -4,7 +4,7 @@
 //! a code knows the grant it was exchanged for; a grant knows every access and
 //! refresh token issued under it; every token knows its grant.
 //!
-//! Memory stays bounded (DESIGN D5 behaviour 15): codes, pending consent pages and
+//! Memory stays bounded, whatever clients do: codes, pending consent pages and
 //! tokens are purged when they expire (each kind has one lifetime, so a FIFO queue
 //! holds them in expiry order); at most [`MAX_PENDING`] consent pages and
 //! [`MAX_CODES`] codes are held, the oldest forgotten first; and each client/user
@@ -229,7 +229,7 @@ impl Store {
         {
             let (_, key) = self.code_queue.pop_front().unwrap();
             // A used code outlives its lifetime while its grant does, so that a
-            // replay still revokes what it gave (behaviour 9); the grant's
+            // replay still revokes what it gave (RFC 6749 §4.1.2); the grant's
             // removal forgets it.
             if let Some(CodeState::Used { grant, flow }) = self.codes.remove(&key)
                 && let Some(g) = self.grants.get_mut(&grant)

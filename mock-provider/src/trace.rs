@@ -1,4 +1,5 @@
-//! The trace: one readable line per protocol step (DESIGN D5 "Trace").
+//! The trace: one readable line per protocol step (the mock provider appendix,
+//! "The trace").
 //!
 //! Each step is also kept, in a bounded buffer, for `GET /_lab/events` and the
 //! inspector. Secrets are shortened before they get here (see [`crate::shorten`]);

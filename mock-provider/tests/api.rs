@@ -1,4 +1,4 @@
-//! The resource server, from outside over HTTP: DESIGN D5 behaviour 12, pagination, rate limit.
+//! The resource server, from outside over HTTP: RFC 6750 §2.1 and §3.1, pagination, rate limit.
 
 mod common;
 
@@ -8,7 +8,7 @@ use std::time::Duration;
 use common::*;
 use mock_provider::{Config, ManualClock, MockProvider};
 
-// RFC 6750 §3.1 (behaviour 12): no token is 401 with a Bearer challenge and no error code.
+// RFC 6750 §3.1: no token is 401 with a Bearer challenge and no error code.
 #[test]
 fn rfc6750_3_1_no_token_is_401_with_bearer_realm() {
     let p = start();

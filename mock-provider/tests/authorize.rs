@@ -1,4 +1,5 @@
-//! The authorization endpoint, from outside over HTTP: DESIGN D5 behaviours 1–5.
+//! The authorization endpoint, from outside over HTTP: RFC 6749 §3.1 and §4.1.1–4.1.2,
+//! RFC 7636 §4.4, RFC 8252 §7.3, RFC 9207.
 
 mod common;
 
@@ -21,7 +22,7 @@ fn url_with(base: &str, pairs: &[(String, String)]) -> String {
     format!("{base}/authorize?{query}")
 }
 
-// RFC 6749 §4.1.2.1 (behaviour 1): a bad client_id or redirect_uri is never redirected.
+// RFC 6749 §4.1.2.1: a bad client_id or redirect_uri is never redirected.
 #[test]
 fn rfc6749_4_1_2_1_unknown_client_or_redirect_uri_gets_an_error_page_not_a_redirect() {
     let p = start();
@@ -57,7 +58,7 @@ fn rfc6749_4_1_2_1_unknown_client_or_redirect_uri_gets_an_error_page_not_a_redir
     }
 }
 
-// RFC 6749 §3.1.2.3 and RFC 8252 §7.3 (behaviour 2).
+// RFC 6749 §3.1.2.3 and RFC 8252 §7.3.
 #[test]
 fn rfc8252_7_3_loopback_redirect_uri_matches_with_any_port_and_nothing_else() {
     let p = start();
@@ -110,7 +111,7 @@ fn refused(
     )
 }
 
-// RFC 6749 §4.1.2.1, RFC 7636 §4.4.1 (behaviour 3).
+// RFC 6749 §4.1.2.1, RFC 7636 §4.4.1.
 #[test]
 fn rfc6749_4_1_2_1_bad_requests_redirect_with_error_state_and_iss() {
     let p = start();
@@ -199,7 +200,7 @@ fn rfc6749_4_1_2_1_bad_requests_redirect_with_error_state_and_iss() {
     }
 }
 
-// RFC 6749 §4.1.2, RFC 9207 (behaviour 4): the registered query is kept, state is byte-identical.
+// RFC 6749 §4.1.2, RFC 9207: the registered query is kept, state is byte-identical.
 #[test]
 fn rfc6749_4_1_2_success_keeps_registered_query_and_returns_exact_state_and_iss() {
     let mut config = Config::default();
@@ -235,7 +236,7 @@ fn rfc6749_4_1_2_success_keeps_registered_query_and_returns_exact_state_and_iss(
     assert!(redirect.param("code").unwrap().len() > 40);
 }
 
-// RFC 6749 §4.1.2.1 (behaviour 5).
+// RFC 6749 §4.1.2.1: access_denied.
 #[test]
 fn rfc6749_4_1_2_1_deny_sends_access_denied_with_state_and_iss() {
     let p = start();
@@ -249,7 +250,7 @@ fn rfc6749_4_1_2_1_deny_sends_access_denied_with_state_and_iss() {
     assert_eq!(redirect.param("code"), None);
 }
 
-// RFC 6749 §3.1 (behaviour 5): a parameter sent twice is invalid_request.
+// RFC 6749 §3.1: a parameter sent twice is invalid_request.
 #[test]
 fn rfc6749_3_1_repeated_parameter_is_invalid_request() {
     let p = start();
@@ -379,7 +380,8 @@ fn read_head(url: &str) -> u16 {
         .as_u16()
 }
 
-/// The demo users' passwords are on the login page, by design (DESIGN D5); a
+/// The demo users' passwords are on the login page, by design (the mock
+/// provider appendix lists them); a
 /// class's own users from `--config` keep theirs private, and still log in.
 #[test]
 fn a_class_users_password_is_not_on_the_login_page() {

@@ -1,5 +1,5 @@
 //! Malformed input of any kind gets a 4xx with a reason, never a 5xx, a panic or a
-//! hang (DESIGN D5 behaviour 15). Requests are written by hand on a raw socket.
+//! hang. Requests are written by hand on a raw socket.
 
 mod common;
 

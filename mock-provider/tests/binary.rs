@@ -1,4 +1,4 @@
-//! `cargo run -p mock-provider`: what a person sees (DESIGN D3, D5 "Binary").
+//! `cargo run -p mock-provider`: what a person sees (the mock provider appendix, "Flags").
 
 mod common;
 

@@ -1,5 +1,5 @@
-//! The device authorization grant (RFC 8628), from outside over HTTP: DESIGN D5
-//! behaviour 14. Time moves only by `ManualClock::advance`.
+//! The device authorization grant (RFC 8628 §3.1–3.5, §5.1), from outside over
+//! HTTP. Time moves only by `ManualClock::advance`.
 
 mod common;
 

@@ -1,5 +1,5 @@
-//! The inspector, `GET /_lab` (DESIGN D5): every flow as a card of steps, no
-//! secret whole (D7), nothing run or loaded but its own script and style.
+//! The inspector, `GET /_lab` (the mock provider appendix): every flow as a card
+//! of steps, no secret whole, nothing run or loaded but its own script and style.
 
 mod common;
 

@@ -1,6 +1,6 @@
 //! Property tests: the form/query parser against a reference encoder, and the
-//! server's framing against random input on a raw socket (DESIGN D5 behaviour 15:
-//! never a 5xx, a panic or a hang).
+//! server's framing against random input on a raw socket: malformed input gets
+//! never a 5xx, a panic or a hang.
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};

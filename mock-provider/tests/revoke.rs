@@ -1,4 +1,4 @@
-//! The revocation endpoint (RFC 7009), from outside over HTTP: DESIGN D5 behaviour 13.
+//! The revocation endpoint (RFC 7009 §2), from outside over HTTP.
 
 mod common;
 

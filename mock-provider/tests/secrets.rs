@@ -1,4 +1,4 @@
-//! DESIGN D7 and the trace: secrets never appear whole in the trace, the events,
+//! Secrets and the trace: secrets never appear whole in the trace, the events,
 //! pages or Debug output; every protocol step is recorded.
 
 mod common;

@@ -1,6 +1,6 @@
-//! Slow, stalled and idle clients hold only their own connection (DESIGN D5
-//! behaviour 15, D8): everyone else is served as usual, and the provider lets
-//! go of them after a bounded time. Timeouts here are a fraction of a second.
+//! Slow, stalled and idle clients hold only their own connection: everyone else
+//! is served as usual, and the provider lets go of them after a bounded time.
+//! Timeouts here are a fraction of a second.
 
 mod common;
 

@@ -1,4 +1,5 @@
-//! The token endpoint, from outside over HTTP: DESIGN D5 behaviours 6–11.
+//! The token endpoint, from outside over HTTP: RFC 6749 §2.3, §4.1.3, §5 and §6,
+//! RFC 7636 §4.6, RFC 9700 §2.1.1 and §4.14.
 
 mod common;
 
@@ -11,7 +12,7 @@ fn token_url(p: &MockProvider) -> String {
     format!("{}/token", p.base_url())
 }
 
-// RFC 6749 §5.1 and §5.2 (behaviour 6).
+// RFC 6749 §5.1 and §5.2.
 #[test]
 fn rfc6749_5_1_token_answers_are_not_cached_and_errors_are_json() {
     let p = start();
@@ -39,7 +40,7 @@ fn rfc6749_5_1_token_answers_are_not_cached_and_errors_are_json() {
     assert!(error.json()["error_description"].as_str().is_some());
 }
 
-// RFC 6749 §2.3.1, §5.2 (behaviour 7).
+// RFC 6749 §2.3.1, §5.2.
 #[test]
 fn rfc6749_5_2_wrong_secret_is_401_invalid_client_with_www_authenticate() {
     let p = start();
@@ -80,7 +81,7 @@ fn rfc6749_5_2_wrong_secret_is_401_invalid_client_with_www_authenticate() {
     assert_eq!(post_form(&token_url(&p), None, &body).status, 200);
 }
 
-// RFC 6749 §2.3 (behaviour 7): "MUST NOT use more than one authentication method".
+// RFC 6749 §2.3: "MUST NOT use more than one authentication method".
 #[test]
 fn rfc6749_2_3_two_authentication_methods_at_once_is_invalid_request() {
     let p = start();
@@ -101,7 +102,7 @@ fn rfc6749_2_3_two_authentication_methods_at_once_is_invalid_request() {
     );
 }
 
-// RFC 7636 §4.6, RFC 9700 §2.1.1 (behaviour 8): a code is bound to client, redirect_uri and challenge.
+// RFC 6749 §4.1.3, RFC 7636 §4.6, RFC 9700 §2.1.1: a code is bound to client, redirect_uri and challenge.
 #[test]
 fn rfc7636_4_6_code_is_bound_to_client_redirect_uri_and_challenge() {
     let p = start();
@@ -162,7 +163,7 @@ fn rfc7636_4_6_code_is_bound_to_client_redirect_uri_and_challenge() {
     assert_eq!(answer.error(), "invalid_request");
 }
 
-// RFC 6749 §4.1.2 (behaviour 9): a replayed code revokes every token issued from it.
+// RFC 6749 §4.1.2: a replayed code revokes every token issued from it.
 #[test]
 fn rfc6749_4_1_2_replayed_code_is_refused_and_revokes_its_tokens() {
     let p = start();
@@ -190,7 +191,7 @@ fn rfc6749_4_1_2_replayed_code_is_refused_and_revokes_its_tokens() {
     );
 }
 
-// RFC 6749 §4.1.2 (behaviour 10): codes expire, measured on the injected clock.
+// RFC 6749 §4.1.2: codes expire, measured on the injected clock.
 #[test]
 fn rfc6749_4_1_2_expired_code_is_invalid_grant() {
     let clock = ManualClock::new();
@@ -214,7 +215,7 @@ fn refresh(p: &MockProvider, token: &str, scope: Option<&str>) -> Answer {
     post_form(&token_url(p), Some(("lab-client", "lab-secret")), &fields)
 }
 
-// RFC 6749 §6, RFC 9700 §4.14.2 (behaviour 11).
+// RFC 6749 §6, RFC 9700 §4.14.2.
 #[test]
 fn rfc9700_4_14_refresh_tokens_rotate_and_reuse_revokes_the_grant() {
     let p = start();
@@ -243,7 +244,7 @@ fn rfc9700_4_14_refresh_tokens_rotate_and_reuse_revokes_the_grant() {
     }
 }
 
-// RFC 6749 §6 (behaviour 11): a refresh may narrow the scope, never widen it.
+// RFC 6749 §6: a refresh may narrow the scope, never widen it.
 #[test]
 fn rfc6749_6_refresh_asking_for_more_scope_is_invalid_scope() {
     let p = start();
@@ -392,7 +393,7 @@ fn rfc6749_4_1_3_redirect_uri_only_if_it_was_sent() {
     );
 }
 
-// RFC 6749 §4.1.2 (behaviour 9): a replay revokes the tokens even after the code's lifetime.
+// RFC 6749 §4.1.2: a replay revokes the tokens even after the code's lifetime.
 #[test]
 fn rfc6749_4_1_2_replay_after_the_code_expired_still_revokes() {
     let clock = ManualClock::new();

@@ -889,7 +889,7 @@ fn every_package_the_book_runs_exists() {
 }
 
 /// The mock provider's flags (from `mock-provider/src/main.rs`) and routes (from
-/// `mock-provider/src/app.rs`) are all in its appendix, and the appendix's flag
+/// `mock-provider/src/router.rs`) are all in its appendix, and the appendix's flag
 /// table names no flag the binary lacks.
 #[test]
 fn the_mock_provider_appendix_matches_its_flags_and_endpoints() {
@@ -933,9 +933,9 @@ fn the_mock_provider_appendix_matches_its_flags_and_endpoints() {
         );
     }
 
-    let app = read(&root().join("mock-provider/src/app.rs"));
+    let router = read(&root().join("mock-provider/src/router.rs"));
     let mut routes = Vec::new();
-    for line in app.lines().map(str::trim) {
+    for line in router.lines().map(str::trim) {
         // `("GET", "/api/me") => …`
         let Some(rest) = line.strip_prefix("(\"") else {
             continue;
@@ -952,7 +952,7 @@ fn the_mock_provider_appendix_matches_its_flags_and_endpoints() {
     }
     assert!(
         routes.len() >= 5,
-        "found no routes in mock-provider/src/app.rs: {routes:?}"
+        "found no routes in mock-provider/src/router.rs: {routes:?}"
     );
     for route in routes {
         assert!(
