@@ -392,7 +392,8 @@ impl From<std::io::Error> for ApiError {
 
 /// The first characters of a body, for an error message, with the values of
 /// secret fields (`access_token`, `refresh_token`, …) shortened: a body that
-/// is not quite a token response may still carry a token (DESIGN D7).
+/// is not quite a token response may still carry a token, and no secret is
+/// ever printed whole (ARCHITECTURE.md, "Invariants").
 ///
 /// ```
 /// let start = labkit::body_start(r#"{"access_token":"lab_at_Zx81kQ2b9VbTq","token_type":7}"#);

@@ -116,7 +116,7 @@ fn an_unfinished_step_exits_2_and_an_error_exits_1() {
     assert_eq!(labkit::run(|| Ok(())), std::process::ExitCode::SUCCESS);
 }
 
-/// DESIGN D7: an error message quotes the start of a body, and a body that is
+/// No secret is printed whole: an error message quotes the start of a body, and a body that is
 /// not quite a token response may still carry a token: its value is shortened.
 #[test]
 fn body_start_never_shows_a_secret_whole() {

@@ -4,7 +4,7 @@
 //! ```
 //!
 //! Many simulated students, each running full OAuth2 flows in a loop against one
-//! mock provider (DESIGN D8): authorize (auto-approved) → token → `/api/me`, with
+//! mock provider: authorize (auto-approved) → token → `/api/me`, with
 //! PKCE. Prints flows per second, latency per full flow, errors and the
 //! provider's resident memory. The provider is the release `mock-provider`
 //! binary, started here as a process of its own so that its memory is its own.

@@ -1,4 +1,4 @@
-//! A real browser for the checks (DESIGN D6): Debian's Chromium, driven through
+//! A real browser for the checks: Debian's Chromium, driven through
 //! `chromedriver` with W3C WebDriver.
 //!
 //! The WebDriver client is the few commands below, JSON over HTTP with `ureq`,
@@ -120,7 +120,7 @@ impl Person {
         }
     }
 
-    /// The built-in lab user alice (DESIGN D5).
+    /// The built-in lab user alice (book/src/appendix/mock-provider.md).
     pub fn alice() -> Self {
         Person::new("alice", "wonderland")
     }
@@ -156,7 +156,7 @@ impl Landing {
     }
 }
 
-/// `url` with the values that are secrets (codes, tokens) shortened (DESIGN D7).
+/// `url` with the values that are secrets (codes, tokens) shortened, as everywhere else.
 pub fn redact(url: &str) -> String {
     let Ok(parsed) = url::Url::parse(url) else {
         return url.to_string();

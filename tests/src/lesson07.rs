@@ -447,7 +447,7 @@ pub fn saves_0600_in_a_new_folder<S: Stored>(save: Save<S>, load: Load<S>) {
         assert_eq!(
             mode(&path),
             0o600,
-            "the token file holds secrets: mode 0600, readable by its owner only (DESIGN D7), got {:o}",
+            "the token file holds secrets: mode 0600, readable by its owner only (book/src/lesson07/index.md), got {:o}",
             mode(&path)
         );
         assert_eq!(

@@ -369,7 +369,7 @@ pub fn linkedin_authorization_url_has_no_pkce<L: Lesson>() {
     );
 }
 
-/// D7: the client secret is never in the authorization URL (it goes through the
+/// The client secret is never in the authorization URL (it goes through the
 /// browser), nor in the Debug of the client or the profile.
 pub fn secret_never_in_url_or_debug<L: Lesson>() {
     for which in [Which::GitHub, Which::Google, Which::LinkedIn, Which::Mock] {

@@ -561,7 +561,7 @@ pub fn token_errors_are_typed<O, A, S: std::fmt::Debug>(api: Api<O, A, S>) {
         }
     }
     // A 200 that is JSON but no §5.1 answer may still hold a token: the error
-    // must not show it (DESIGN D7).
+    // must not show it whole.
     let token = "lab_at_NotForYourEyes9q";
     match exchange(
         200,

@@ -1,4 +1,4 @@
-//! DESIGN D6: a real browser plays the student. Headless Chromium opens the
+//! A real browser plays the student. Headless Chromium opens the
 //! consent page of the mock provider, logs in as alice and approves (or denies),
 //! and the application's loopback listener receives the answer. Screenshots of
 //! what a person sees go to `target/screenshots/`.
@@ -179,7 +179,7 @@ fn exchange(provider: &MockProvider, code: &str, redirect_uri: &str) -> String {
         .finish();
     let mut response = agent()
         .post(&format!("{}/token", provider.base_url()))
-        // base64("lab-client:lab-secret"), the built-in client of DESIGN D5.
+        // base64("lab-client:lab-secret"), the built-in client (book/src/appendix/mock-provider.md).
         .header("Authorization", "Basic bGFiLWNsaWVudDpsYWItc2VjcmV0")
         .header("Content-Type", "application/x-www-form-urlencoded")
         .send(body.as_str())

@@ -251,6 +251,28 @@ fn a_lesson_and_its_solution_differ_only_in_the_student_s_file() {
                 "lessons/{package}/Cargo.toml: [lints.rust] {allowed} = \"allow\" (an unfinished lesson has unused code; the student's file carries no allowances)"
             );
         }
+        // No crate depends on another lesson's: a solution on its own lesson only,
+        // as a dev-dependency.
+        let lesson_crate = |name: &str| name.starts_with("lesson") || name.starts_with("solution");
+        for (dir, table) in [(&lesson_dir, &a), (&solution_dir, &b)] {
+            for section in ["dependencies", "dev-dependencies", "build-dependencies"] {
+                for name in table
+                    .get(section)
+                    .and_then(|d| d.as_table())
+                    .into_iter()
+                    .flatten()
+                    .map(|(n, _)| n)
+                {
+                    let allowed =
+                        section == "dev-dependencies" && dir == &solution_dir && name == package;
+                    assert!(
+                        !lesson_crate(name) || allowed,
+                        "{}/Cargo.toml: [{section}] {name}: a lesson never depends on another lesson's crate",
+                        dir.display()
+                    );
+                }
+            }
+        }
         let student_file = read(&lesson_dir.join("src/lib.rs"));
         assert!(
             !student_file.contains("#![allow"),

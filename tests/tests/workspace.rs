@@ -104,6 +104,42 @@ fn no_test_binds_a_fixed_port() {
     );
 }
 
+/// Expiry is tested with an injected clock: no test waits whole seconds.
+#[test]
+fn no_test_sleeps_whole_seconds() {
+    let mut files = Vec::new();
+    rust_files(&root(), &mut files);
+    let offenders: Vec<String> = files
+        .iter()
+        .filter(|p| p.components().any(|c| c.as_os_str() == "tests"))
+        .filter(|p| !p.ends_with("workspace.rs"))
+        .flat_map(|p| {
+            let text = std::fs::read_to_string(p).unwrap_or_default();
+            text.lines()
+                .enumerate()
+                .filter(|(_, line)| {
+                    line.contains("sleep(") && line.contains("from_secs(")
+                        || line.contains("sleep(Duration::from_millis(") && {
+                            let digits: String = line
+                                .split("from_millis(")
+                                .nth(1)
+                                .unwrap_or("")
+                                .chars()
+                                .take_while(char::is_ascii_digit)
+                                .collect();
+                            digits.parse::<u64>().is_ok_and(|ms| ms >= 1000)
+                        }
+                })
+                .map(|(n, line)| format!("{}:{}: {}", p.display(), n + 1, line.trim()))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert!(
+        offenders.is_empty(),
+        "move time with mock_provider::ManualClock or an injected sleep instead: {offenders:?}"
+    );
+}
+
 /// The repository's text files (code, docs, manifests, scripts), skipping
 /// what is built or bundled (`target/`, the rendered book, mermaid.js).
 fn text_files(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -120,7 +156,7 @@ fn text_files(dir: &Path, out: &mut Vec<PathBuf>) {
         } else if path
             .extension()
             .is_some_and(|e| TEXT.iter().any(|t| e == *t))
-            || path.parent().is_some_and(|p| p.ends_with(".ci"))
+            || path.parent().and_then(Path::file_name) == Some(".ci".as_ref())
         {
             out.push(path);
         }
