@@ -45,6 +45,20 @@ fn files(dir: &Path) -> BTreeSet<PathBuf> {
     out
 }
 
+/// Where two texts first differ, for a failure message.
+fn first_difference(a: &str, b: &str) -> String {
+    let (a, b): (Vec<_>, Vec<_>) = (a.lines().collect(), b.lines().collect());
+    let line = (0..a.len().max(b.len()))
+        .find(|&i| a.get(i) != b.get(i))
+        .unwrap_or(a.len());
+    format!(
+        "Line {}: {:?} in the lesson, {:?} in the solution",
+        line + 1,
+        a.get(line).copied().unwrap_or("(end of file)"),
+        b.get(line).copied().unwrap_or("(end of file)")
+    )
+}
+
 #[test]
 fn lessons_toml_is_complete_and_in_course_order() {
     let lessons = all_lessons();
@@ -207,10 +221,10 @@ fn a_lesson_and_its_solution_differ_only_in_the_student_s_file() {
                 );
             } else {
                 let b = b.replace(solution.as_str(), package);
-                let differing: Vec<_> = a.lines().zip(b.lines()).filter(|(x, y)| x != y).collect();
                 assert!(
                     a == b,
-                    "{shown} must be identical in solutions/{package}/ (the crate name aside): it is what the student is given. Differing lines: {differing:?}"
+                    "{shown} must be identical in solutions/{package}/ (the crate name aside): it is what the student is given. {}",
+                    first_difference(&a, &b)
                 );
             }
         }
