@@ -662,6 +662,153 @@ enum Row<'a> {
     Leg(&'a Event),
 }
 
+/// The five stages of a flow, as the cards and the class view name them.
+fn stage_names(device: bool) -> [&'static str; 5] {
+    if device {
+        [
+            "1 Device authorization",
+            "2 Code entered, login and consent",
+            "3 The device polls",
+            "4 Device code → tokens",
+            "5 API calls",
+        ]
+    } else {
+        [
+            "1 Authorization request",
+            "2 Login and consent",
+            "3 Back to the application",
+            "4 Code → tokens",
+            "5 API calls",
+        ]
+    }
+}
+
+/// `GET /_lab/class`: during class, one row per student (the users of
+/// `--config`; every user when there are none): where their latest flow
+/// stands, stage by stage, and when the provider last saw them, so that an
+/// instructor sees at a glance who is stuck where.
+pub fn class(app: &App) -> Response {
+    let events = app.trace.since(0);
+    let students: Vec<&str> = {
+        let own: Vec<&str> = app
+            .config
+            .users
+            .iter()
+            .filter(|u| !u.is_demo())
+            .map(|u| u.username.as_str())
+            .collect();
+        if own.is_empty() {
+            app.config
+                .users
+                .iter()
+                .map(|u| u.username.as_str())
+                .collect()
+        } else {
+            own
+        }
+    };
+    let mut flows: BTreeMap<u64, Vec<&Event>> = BTreeMap::new();
+    for event in &events {
+        if let Some(flow) = event.flow {
+            flows.entry(flow).or_default().push(event);
+        }
+    }
+    let now = app.now() as u128;
+    let mut rows = String::new();
+    for student in &students {
+        let seen = |e: &&Event| e.user.as_deref() == Some(*student);
+        let last_seen = events.iter().rev().find(seen);
+        let latest = flows.iter().rev().find(|(_, steps)| steps.iter().any(seen));
+        let _ = write!(rows, "<tr><th>{}</th>", escape(student));
+        match latest {
+            Some((flow, steps)) => {
+                let device = steps.iter().any(|e| kind(e) == Kind::DeviceStart);
+                let progress = progress(app, steps);
+                let _ = write!(
+                    rows,
+                    "<td><a href=\"/_lab#flow-{flow}\">Flow {flow}</a></td>"
+                );
+                for (name, (stage, note)) in stage_names(device).iter().zip(&progress.stages) {
+                    let _ = write!(
+                        rows,
+                        "<td class=\"cell {}\" title=\"{}: {}\"></td>",
+                        stage.class(),
+                        escape(name),
+                        escape(note)
+                    );
+                }
+                let _ = write!(
+                    rows,
+                    "<td class=\"state {}\">{}</td>",
+                    progress.headline.0.class(),
+                    escape(&progress.headline.1)
+                );
+            }
+            None => rows.push_str("<td>—</td><td colspan=\"6\" class=\"quiet\">no flow yet</td>"),
+        }
+        let when = match last_seen {
+            Some(e) => {
+                let ago = millis(&e.time).map(|t| now.saturating_sub(t) / 60_000);
+                format!(
+                    "{} UTC{}",
+                    escape(clock_time(&e.time)),
+                    ago.map(|m| format!(" ({} ago)", plural(m as usize, "minute", "minutes")))
+                        .unwrap_or_default()
+                )
+            }
+            None => "never".into(),
+        };
+        let _ = writeln!(rows, "<td>{when}</td></tr>");
+    }
+    let html = format!(
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <meta http-equiv=\"refresh\" content=\"10\">\
+         <link rel=\"icon\" href=\"data:,\">\
+         <title>Class · OAuth2 Lab</title><style>{STYLE}{CLASS_STYLE}</style></head>\
+         <body><div class=\"wrap\">\
+         <header class=\"top\"><div><div class=\"kicker\">OAuth2 Lab · mock provider</div>\
+         <h1>The class: who is where</h1>\
+         <p>Each student's latest flow at <code>{issuer}</code>, stage by stage (hover a stage for its word). \
+         This page reloads every 10 seconds.</p></div></header>\
+         <table class=\"class\"><tr><th>Student</th><th>Latest flow</th>\
+         <th>1 Asked</th><th>2 Consent</th><th>3 Code back</th><th>4 Tokens</th><th>5 API</th>\
+         <th>Where it stands</th><th>Last seen</th></tr>\n{rows}</table>\
+         <footer>Every flow in full: <a href=\"/_lab\">the inspector</a> · \
+         <a href=\"/_lab/events\">/_lab/events</a></footer></div></body></html>\n",
+        issuer = escape(&app.issuer),
+    );
+    Response::new(200, "text/html; charset=utf-8", html)
+        .with_header("Content-Security-Policy", CLASS_POLICY.as_str())
+        .with_header("X-Frame-Options", "DENY")
+        .with_header("X-Content-Type-Options", "nosniff")
+        .with_header("Referrer-Policy", "no-referrer")
+        .with_header("Cache-Control", "no-store")
+}
+
+const CLASS_STYLE: &str = r#"
+table.class{border-collapse:collapse;background:#fff;margin-top:1rem;width:100%}
+table.class th,table.class td{border:1px solid var(--line);padding:.45rem .6rem;text-align:left;font-size:.92rem}
+table.class td.cell{width:4.5rem;background:#f4f6fa}
+table.class td.cell.done{background:var(--ok-bg);border-bottom:5px solid var(--ok)}
+table.class td.cell.waiting{background:var(--wait-bg);border-bottom:5px solid var(--wait)}
+table.class td.cell.failed{background:var(--bad-bg);border-bottom:5px solid var(--bad)}
+table.class td.state.done{color:var(--ok)}table.class td.state.failed{color:var(--bad)}table.class td.state.waiting{color:var(--wait)}
+.quiet{color:var(--muted)}
+"#;
+
+/// The class view runs no script; its style is allowed by its hash.
+static CLASS_POLICY: LazyLock<String> = LazyLock::new(|| {
+    let hash = format!(
+        "'sha256-{}'",
+        STANDARD.encode(Sha256::digest(format!("{STYLE}{CLASS_STYLE}")))
+    );
+    format!(
+        "default-src 'none'; style-src {hash}; img-src data:; frame-ancestors 'none'; \
+         base-uri 'none'; form-action 'none'"
+    )
+});
+
 fn flow_card(app: &App, flow: u64, steps: &[&Event]) -> String {
     let client_id = steps
         .iter()
@@ -725,24 +872,7 @@ fn flow_card(app: &App, flow: u64, steps: &[&Event]) -> String {
         progress.headline.0.class(),
         escape(&progress.headline.1)
     );
-    let names = if device {
-        [
-            "1 Device authorization",
-            "2 Code entered, login and consent",
-            "3 The device polls",
-            "4 Device code → tokens",
-            "5 API calls",
-        ]
-    } else {
-        [
-            "1 Authorization request",
-            "2 Login and consent",
-            "3 Back to the application",
-            "4 Code → tokens",
-            "5 API calls",
-        ]
-    };
-    for (name, (stage, note)) in names.iter().zip(&progress.stages) {
+    for (name, (stage, note)) in stage_names(device).iter().zip(&progress.stages) {
         let _ = write!(
             out,
             "<li class=\"{}\"><b>{name}</b>{}</li>",

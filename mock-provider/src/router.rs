@@ -17,7 +17,8 @@ fn allowed(path: &str) -> Option<&'static str> {
         | "/api/me"
         | "/api/posts"
         | "/_lab"
-        | "/_lab/events" => "GET, HEAD",
+        | "/_lab/events"
+        | "/_lab/class" => "GET, HEAD",
         "/authorize" => "GET, HEAD, POST",
         "/token" | "/revoke" | "/device_authorization" => "POST",
         "/device" => "GET, HEAD, POST",
@@ -48,6 +49,7 @@ impl Handler for App {
             ("GET", "/api/posts") => resource::posts(self, req, &mut step),
             ("GET", "/_lab") => lab::page(self),
             ("GET", "/_lab/events") => lab::events(self, req),
+            ("GET", "/_lab/class") => lab::class(self),
             (_, path) => match allowed(path) {
                 Some(allow) => json_error(
                     405,

@@ -12,6 +12,9 @@ pub struct Lesson {
     pub id: String,
     pub package: String,
     pub solution: String,
+    /// What the student writes, relative to the lesson's folder: the only files
+    /// `cargo grade --class` takes from a submission.
+    pub files: Vec<String>,
     pub title: String,
     pub minutes: u32,
     /// The book chapter, relative to `book/src`.

@@ -1,16 +1,39 @@
 //! Grading: runs each lesson's suite as its own `cargo test`, so one lesson that
-//! does not compile cannot hide the others, and reads the result back.
+//! does not compile (or hangs) cannot hide the others, and reads the result back.
+
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
 /// How a lesson stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
 pub enum Status {
+    #[serde(rename = "passed")]
     Passed,
+    #[serde(rename = "failed")]
     Failed,
+    #[serde(rename = "not started")]
     NotStarted,
+    #[serde(rename = "timed out")]
+    TimedOut,
+    #[serde(rename = "did not compile")]
     DoesNotCompile,
+}
+
+impl Status {
+    /// The words of the reports: `passed`, `not started`, `did not compile`, …
+    pub fn words(self) -> &'static str {
+        match self {
+            Status::Passed => "passed",
+            Status::Failed => "failed",
+            Status::NotStarted => "not started",
+            Status::TimedOut => "timed out",
+            Status::DoesNotCompile => "did not compile",
+        }
+    }
 }
 
 /// One row of the grade table.
@@ -33,10 +56,10 @@ impl Grade {
         match self.status {
             Status::Passed => format!("passed ({}/{} checks)", self.passed, self.total),
             Status::NotStarted => "not started".into(),
-            Status::DoesNotCompile => format!(
-                "failed: does not compile: {}",
-                self.message.as_deref().unwrap_or("")
-            ),
+            Status::DoesNotCompile => {
+                format!("did not compile: {}", self.message.as_deref().unwrap_or(""))
+            }
+            Status::TimedOut => format!("timed out: {}", self.message.as_deref().unwrap_or("")),
             Status::Failed => format!(
                 "failed ({}/{}): {} — {}",
                 self.passed,
@@ -182,6 +205,168 @@ fn parse_libtest(stdout: &str) -> Vec<Ran> {
     ran
 }
 
+/// Where and how the checks run: which `cargo`, in which checkout, with which
+/// target folder, and for how long a lesson's checks may run.
+#[derive(Clone, Debug)]
+pub struct Runner {
+    pub cargo: String,
+    /// The workspace the lesson is graded in.
+    pub root: PathBuf,
+    /// `None`: the workspace's own `target/`.
+    pub target_dir: Option<PathBuf>,
+    /// How long one lesson's checks may run once built.
+    pub timeout: Duration,
+}
+
+/// How long building one lesson's checks may take: generous, since the first
+/// build of a class compiles every dependency.
+const BUILD_LIMIT: Duration = Duration::from_secs(30 * 60);
+
+/// A command that ran to its end, or was stopped at its time limit.
+enum Ended {
+    Finished(Output),
+    TimedOut,
+}
+
+impl Runner {
+    /// `cargo` from `$CARGO` (set when running under cargo), in `root`.
+    pub fn new(root: &Path, timeout: Duration) -> Runner {
+        Runner {
+            cargo: std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()),
+            root: root.to_path_buf(),
+            target_dir: None,
+            timeout,
+        }
+    }
+
+    /// `cargo test -p PACKAGE --test check -- ARGS`, stopped with everything it
+    /// started (its process group) after `limit`.
+    fn cargo_test(&self, package: &str, args: &[&str], limit: Duration) -> io::Result<Ended> {
+        let mut command = Command::new(&self.cargo);
+        command
+            .current_dir(&self.root)
+            .args([
+                "test", "-p", package, "--test", "check", "--color", "never", "--",
+            ])
+            .args(args)
+            .env("RUST_BACKTRACE", "0")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        if let Some(dir) = &self.target_dir {
+            command.env("CARGO_TARGET_DIR", dir);
+        }
+        #[cfg(unix)]
+        std::os::unix::process::CommandExt::process_group(&mut command, 0);
+        let mut child = command.spawn()?;
+        let read = |pipe: Option<Box<dyn Read + Send>>| {
+            std::thread::spawn(move || {
+                let mut bytes = Vec::new();
+                if let Some(mut pipe) = pipe {
+                    let _ = pipe.read_to_end(&mut bytes);
+                }
+                bytes
+            })
+        };
+        let stdout = read(child.stdout.take().map(|p| Box::new(p) as _));
+        let stderr = read(child.stderr.take().map(|p| Box::new(p) as _));
+        let deadline = Instant::now() + limit;
+        let status = loop {
+            if let Some(status) = child.try_wait()? {
+                break Some(status);
+            }
+            if Instant::now() >= deadline {
+                stop_group(&mut child);
+                break None;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let (stdout, stderr) = (
+            stdout.join().unwrap_or_default(),
+            stderr.join().unwrap_or_default(),
+        );
+        Ok(match status {
+            Some(status) => Ended::Finished(Output {
+                status,
+                stdout,
+                stderr,
+            }),
+            None => Ended::TimedOut,
+        })
+    }
+
+    /// Grades one lesson (or its solution) by its own test binary: first the
+    /// list of its checks, which also builds it (so a lesson that does not
+    /// compile says so here), then the checks, within [`Runner::timeout`].
+    /// `total` is the suite's size when the caller knows it already (a lesson
+    /// that does not compile or times out still has that many checks).
+    pub fn grade(
+        &self,
+        lesson: &crate::course::Lesson,
+        package: &str,
+        untouched: bool,
+        total: Option<usize>,
+    ) -> io::Result<Grade> {
+        let timed_out = |what: &str, limit: Duration| Grade {
+            id: lesson.id.clone(),
+            package: package.to_string(),
+            title: lesson.title.clone(),
+            status: Status::TimedOut,
+            passed: 0,
+            total: total.unwrap_or(0),
+            first_failure: None,
+            message: Some(format!(
+                "{what} ran past {} s and was stopped",
+                limit.as_secs()
+            )),
+        };
+        let list = match self.cargo_test(package, &["--list", "--format", "terse"], BUILD_LIMIT)? {
+            Ended::TimedOut => return Ok(timed_out("building the checks", BUILD_LIMIT)),
+            Ended::Finished(list) => list,
+        };
+        if !list.status.success() {
+            let mut grade = does_not_compile(lesson, &String::from_utf8_lossy(&list.stderr));
+            grade.package = package.to_string();
+            grade.total = total.unwrap_or(0);
+            return Ok(grade);
+        }
+        let checks = checks_from_list(&String::from_utf8_lossy(&list.stdout));
+        let run = match self.cargo_test(package, &["--color", "never"], self.timeout)? {
+            Ended::TimedOut => {
+                let mut grade = timed_out("the checks", self.timeout);
+                grade.total = checks.len();
+                return Ok(grade);
+            }
+            Ended::Finished(run) => run,
+        };
+        let mut grade = grade_from_output(
+            lesson,
+            &checks,
+            &String::from_utf8_lossy(&run.stdout),
+            &String::from_utf8_lossy(&run.stderr),
+            untouched,
+        );
+        grade.package = package.to_string();
+        Ok(grade)
+    }
+}
+
+/// Kills a child and every process it started (its process group: cargo, the
+/// test binary, whatever the student's code spawned).
+fn stop_group(child: &mut Child) {
+    #[cfg(unix)]
+    {
+        // SAFETY: kill(2) with a negative pid signals that process group; the
+        // group is the child's own (process_group(0) above), never ours.
+        let group = -(child.id() as i32);
+        unsafe {
+            libc::kill(group, libc::SIGKILL);
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -192,6 +377,7 @@ mod tests {
             id: "03".into(),
             package: "lesson03".into(),
             solution: "solution03".into(),
+            files: vec!["src/lib.rs".into()],
             title: "Ask for permission".into(),
             minutes: 30,
             chapter: "lesson03/index.md".into(),

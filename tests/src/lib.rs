@@ -16,6 +16,7 @@
 //! it ask for: a student's first `cargo test -p lesson01` does not build tokio.
 
 pub mod browser;
+pub mod class;
 pub mod course;
 pub mod grade;
 pub mod lesson01;

@@ -89,6 +89,10 @@ fn lessons_toml_is_complete_and_in_course_order() {
             "lesson {id}: the steps of its todo!()s"
         );
         assert!(
+            lesson.files.iter().any(|f| f == "src/lib.rs"),
+            "lesson {id}: files names what the student writes, src/lib.rs at least"
+        );
+        assert!(
             lesson.hints.len() >= 2,
             "lesson {id}: at least two hints, a nudge then a near-answer"
         );
@@ -201,7 +205,7 @@ fn a_lesson_and_its_solution_differ_only_in_the_student_s_file() {
                 theirs.contains(file),
                 "{shown} has no counterpart in solutions/{package}/"
             );
-            let student = file == Path::new("src/lib.rs");
+            let student = lesson.files.iter().any(|f| Path::new(f) == file);
             let compared = file == Path::new("Cargo.toml") || file.starts_with("tests");
             if student || compared {
                 continue;
@@ -286,6 +290,12 @@ fn a_lesson_and_its_solution_differ_only_in_the_student_s_file() {
                     );
                 }
             }
+        }
+        for file in &lesson.files {
+            assert!(
+                lesson_dir.join(file).is_file(),
+                "lessons/{package}/{file} is named in lessons.toml's files but does not exist"
+            );
         }
         let student_file = read(&lesson_dir.join("src/lib.rs"));
         assert!(

@@ -1,74 +1,64 @@
-//! `cargo grade [--json] [--solutions]`: one row per lesson — passed, failed
-//! (with the first failing check), or not started — for a student's checkout.
-//! Exits 0 only when every lesson passes, so a CI job can gate on it.
+//! `cargo grade`: one row per lesson — passed, failed (with the first failing
+//! check), not started, timed out, did not compile — for the checkout it runs
+//! in; `cargo grade --class DIR`: every student's submission in DIR, graded
+//! with this checkout's own checks. Exits 0 only when every lesson passes
+//! (for a class: always, once every report is written).
 
-use std::path::Path;
-use std::process::{Command, ExitCode, Output};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Mutex;
+use std::time::Duration;
 
+use clap::Parser;
+use lab_tests::class::{self, ClassReport, LessonReport, StudentReport};
 use lab_tests::course::{Lesson, lessons, root};
-use lab_tests::grade::{Grade, Status, checks_from_list, does_not_compile, grade_from_output};
+use lab_tests::grade::{Grade, Runner, Status};
 
-/// `cargo test -p PACKAGE --test check` with `args` for the test binary.
-fn cargo_test(cargo: &str, root: &Path, package: &str, args: &[&str]) -> std::io::Result<Output> {
-    Command::new(cargo)
-        .current_dir(root)
-        .args([
-            "test", "-p", package, "--test", "check", "--color", "never", "--",
-        ])
-        .args(args)
-        .env("RUST_BACKTRACE", "0")
-        .output()
-}
-
-/// Grades one lesson (or its solution) by its own test binary: first the list
-/// of its checks, which also builds it (so a lesson that does not compile says
-/// so here), then the checks themselves.
-fn grade_one(
-    cargo: &str,
-    root: &Path,
-    lesson: &Lesson,
-    package: &str,
+/// Grades OAuth2 Lab lessons with the course's own checks.
+///
+/// Without --class: each lesson of this checkout, one row each (passed, failed
+/// with the first failing check, not started, timed out, did not compile).
+/// With --class DIR: every student folder in DIR, each student's lesson files
+/// graded inside a scratch copy of this checkout; files changed elsewhere are
+/// reported, never used. This is not a sandbox: see the instructor guide
+/// (book/src/appendix/instructor.md) before grading code you do not trust.
+#[derive(Parser)]
+#[command(name = "cargo grade", bin_name = "cargo grade")]
+struct Args {
+    /// Grade every student folder in DIR (one folder per student, named for them).
+    #[arg(long, value_name = "DIR")]
+    class: Option<PathBuf>,
+    /// Print the grades as JSON; with --class, write them to FILE.
+    #[arg(long, value_name = "FILE", num_args = 0..=1)]
+    json: Option<Option<PathBuf>>,
+    /// With --class: one row per student, one column per lesson.
+    #[arg(long, value_name = "FILE", requires = "class")]
+    csv: Option<PathBuf>,
+    /// With --class: one self-contained page, the class at a glance.
+    #[arg(long, value_name = "FILE", requires = "class")]
+    html: Option<PathBuf>,
+    /// With --class: Gradescope's results.json, one folder per student.
+    #[arg(long, value_name = "DIR", requires = "class")]
+    gradescope: Option<PathBuf>,
+    /// Seconds one lesson's checks may run once built; then they are stopped
+    /// with everything they started and the lesson is "timed out".
+    #[arg(long, value_name = "SECONDS", default_value_t = 120)]
+    timeout: u64,
+    /// With --class: students graded at once, each in a scratch copy of its own.
+    #[arg(long, value_name = "N", default_value_t = 1, requires = "class")]
+    jobs: usize,
+    /// With --class: where the scratch copies go (kept between runs, so a
+    /// re-grade builds only what changed).
+    #[arg(long, value_name = "DIR", requires = "class")]
+    scratch: Option<PathBuf>,
+    /// Grade the reference solutions instead (to check the grader itself).
+    #[arg(long, conflicts_with = "class")]
     solutions: bool,
-) -> std::io::Result<Grade> {
-    let list = cargo_test(cargo, root, package, &["--list", "--format", "terse"])?;
-    if !list.status.success() {
-        return Ok(does_not_compile(
-            lesson,
-            &String::from_utf8_lossy(&list.stderr),
-        ));
-    }
-    let checks = checks_from_list(&String::from_utf8_lossy(&list.stdout));
-    let run = cargo_test(cargo, root, package, &["--color", "never"])?;
-    // Solutions have no todo!()s; a lesson untouched still has all it shipped with.
-    let untouched = !solutions
-        && lesson
-            .todos_now(root)
-            .is_ok_and(|now| now == lesson.shipped_todos());
-    Ok(grade_from_output(
-        lesson,
-        &checks,
-        &String::from_utf8_lossy(&run.stdout),
-        &String::from_utf8_lossy(&run.stderr),
-        untouched,
-    ))
 }
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    const USAGE: &str = "usage: cargo grade [--json] [--solutions]\n\
-        Runs each lesson's checks and prints one row per lesson: passed, failed (with the\n\
-        first failing check), or not started. --json prints the same as JSON;\n\
-        --solutions grades the reference solutions instead. Exits 0 when all pass.";
-    if args.iter().any(|a| a == "--help" || a == "-h") {
-        println!("{USAGE}");
-        return ExitCode::SUCCESS;
-    }
-    let json = args.iter().any(|a| a == "--json");
-    let solutions = args.iter().any(|a| a == "--solutions");
-    if let Some(other) = args.iter().find(|a| *a != "--json" && *a != "--solutions") {
-        eprintln!("error: unknown argument {other}: see cargo grade --help");
-        return ExitCode::FAILURE;
-    }
+    let args = Args::parse();
     let root = root();
     let lessons = match lessons(&root) {
         Ok(l) => l,
@@ -77,10 +67,26 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let result = match &args.class {
+        Some(dir) => grade_class(&args, &root, &lessons, dir),
+        None => grade_here(&args, &root, &lessons),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The lessons of this checkout.
+fn grade_here(args: &Args, root: &Path, lessons: &[Lesson]) -> Result<ExitCode, String> {
+    let json = args.json.is_some();
+    let runner = Runner::new(root, Duration::from_secs(args.timeout));
     let mut grades: Vec<Grade> = Vec::new();
-    for lesson in &lessons {
-        let package = if solutions {
+    for lesson in lessons {
+        let package = if args.solutions {
             &lesson.solution
         } else {
             &lesson.package
@@ -88,14 +94,14 @@ fn main() -> ExitCode {
         if !json {
             eprintln!("grading {package}…");
         }
-        let mut grade = match grade_one(&cargo, &root, lesson, package, solutions) {
-            Ok(grade) => grade,
-            Err(e) => {
-                eprintln!("error: cannot run {cargo}: {e}");
-                return ExitCode::FAILURE;
-            }
-        };
-        grade.package = package.clone();
+        // Solutions have no todo!()s; a lesson untouched still has all it shipped with.
+        let untouched = !args.solutions
+            && lesson
+                .todos_now(root)
+                .is_ok_and(|now| now == lesson.shipped_todos());
+        let grade = runner
+            .grade(lesson, package, untouched, None)
+            .map_err(|e| format!("cannot run {}: {e}", runner.cargo))?;
         grades.push(grade);
     }
     if json {
@@ -119,9 +125,123 @@ fn main() -> ExitCode {
     if !json {
         println!("\n{passed} of {} lessons passed.", grades.len());
     }
-    if passed == grades.len() {
+    Ok(if passed == grades.len() {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
+    })
+}
+
+/// Every student of a class folder.
+fn grade_class(
+    args: &Args,
+    root: &Path,
+    lessons: &[Lesson],
+    dir: &Path,
+) -> Result<ExitCode, String> {
+    if args.json == Some(None) {
+        return Err("with --class, --json needs a FILE to write: --json grades.json".into());
     }
+    let students = class::students(dir)?;
+    let instructor = class::course_files(root);
+    let scratch = args
+        .scratch
+        .clone()
+        .unwrap_or_else(|| root.join("target/grade-class"));
+    let jobs = args.jobs.clamp(1, students.len());
+    eprintln!(
+        "grading {} students with this checkout's checks, {jobs} at a time, in {}",
+        students.len(),
+        scratch.display()
+    );
+    let queue = Mutex::new(students.iter().enumerate());
+    let reports: Mutex<Vec<(usize, StudentReport)>> = Mutex::new(Vec::new());
+    let totals = Mutex::new(BTreeMap::new());
+    let failure: Mutex<Option<String>> = Mutex::new(None);
+    std::thread::scope(|scope| {
+        for job in 0..jobs {
+            let (queue, reports, totals, failure) = (&queue, &reports, &totals, &failure);
+            let instructor = &instructor;
+            let job_dir = scratch.join(format!("job-{job}"));
+            scope.spawn(move || {
+                if let Err(e) = class::prepare_scratch(instructor, &job_dir) {
+                    *failure.lock().unwrap() = Some(format!(
+                        "cannot write the scratch copy {}: {e}",
+                        job_dir.display()
+                    ));
+                    return;
+                }
+                let runner = Runner::new(&job_dir, Duration::from_secs(args.timeout));
+                loop {
+                    let Some((i, (name, path))) = queue.lock().unwrap().next() else {
+                        return;
+                    };
+                    eprintln!("grading {name}…");
+                    let grades =
+                        match class::grade_student(&runner, lessons, root, name, path, totals) {
+                            Ok(g) => g,
+                            Err(e) => {
+                                *failure.lock().unwrap() =
+                                    Some(format!("grading {name} in {}: {e}", job_dir.display()));
+                                return;
+                            }
+                        };
+                    let report = StudentReport {
+                        student: name.clone(),
+                        lessons: grades.iter().map(LessonReport::from).collect(),
+                        changed_elsewhere: class::changed_elsewhere(instructor, path, lessons),
+                    };
+                    reports.lock().unwrap().push((i, report));
+                }
+            });
+        }
+    });
+    if let Some(e) = failure.into_inner().unwrap() {
+        return Err(e);
+    }
+    let mut reports = reports.into_inner().unwrap();
+    reports.sort_by_key(|(i, _)| *i);
+    // A lesson whose size came to be known only after a student was graded.
+    let totals = totals.into_inner().unwrap();
+    let mut report = ClassReport {
+        students: reports.into_iter().map(|(_, r)| r).collect(),
+    };
+    for l in report
+        .students
+        .iter_mut()
+        .flat_map(|s| s.lessons.iter_mut())
+    {
+        if l.total == 0 {
+            l.total = totals.get(&l.id).copied().unwrap_or(0);
+        }
+    }
+    print!("{}", class::table(&report, lessons));
+    let write = |path: &Path, text: String| {
+        std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
+    };
+    if let Some(Some(path)) = &args.json {
+        write(
+            path,
+            serde_json::to_string_pretty(&report).expect("the report serializes"),
+        )?;
+    }
+    if let Some(path) = &args.csv {
+        write(path, class::csv(&report, lessons))?;
+    }
+    if let Some(path) = &args.html {
+        write(path, class::html(&report, lessons))?;
+    }
+    if let Some(dir) = &args.gradescope {
+        for student in &report.students {
+            let folder = dir.join(&student.student);
+            std::fs::create_dir_all(&folder)
+                .map_err(|e| format!("cannot create {}: {e}", folder.display()))?;
+            write(
+                &folder.join("results.json"),
+                serde_json::to_string_pretty(&class::gradescope(student, lessons))
+                    .expect("results serialize"),
+            )?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
