@@ -411,3 +411,110 @@ pub fn gradescope(student: &StudentReport, lessons: &[Lesson]) -> serde_json::Va
     }
     serde_json::json!({ "tests": tests, "output": output })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lessons() -> Vec<Lesson> {
+        vec![Lesson {
+            id: "03".into(),
+            package: "lesson03".into(),
+            solution: "solution03".into(),
+            files: vec!["src/lib.rs".into()],
+            title: "Ask for permission".into(),
+            minutes: 30,
+            chapter: "lesson03/index.md".into(),
+            steps: vec!["one".into()],
+            hints: vec![],
+        }]
+    }
+
+    fn tree(files: &[(&str, &str)]) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!(
+            "lab-class-{}-{}",
+            std::process::id(),
+            files.len() * 1000 + files.iter().map(|f| f.1.len()).sum::<usize>()
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        for (path, text) in files {
+            let path = dir.join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+        dir
+    }
+
+    #[test]
+    fn changed_elsewhere_lists_changed_added_and_missing_files_only() {
+        let mine = tree(&[
+            ("tests/src/lesson03.rs", "the checks"),
+            ("lessons/lesson03/src/lib.rs", "todo!()"),
+            ("README.md", "readme\n"),
+            ("Cargo.lock", "lock"),
+        ]);
+        let theirs = tree(&[
+            ("tests/src/lesson03.rs", "checks that always pass"),
+            ("lessons/lesson03/src/lib.rs", "the student's answer"),
+            ("README.md", "readme\r\n"),
+            ("notes.txt", "mine"),
+            ("target/debug/x", "built"),
+            ("posts.jsonl", "{}"),
+        ]);
+        let changed = changed_elsewhere(&course_files(&mine), &theirs, &lessons());
+        assert_eq!(
+            changed,
+            ["notes.txt", "tests/src/lesson03.rs", "Cargo.lock (missing)"]
+        );
+        let _ = std::fs::remove_dir_all(mine);
+        let _ = std::fs::remove_dir_all(theirs);
+    }
+
+    fn report() -> ClassReport {
+        ClassReport {
+            students: vec![StudentReport {
+                student: "<eve>".into(),
+                lessons: vec![LessonReport {
+                    id: "03".into(),
+                    status: Status::Failed,
+                    passed: 9,
+                    total: 11,
+                    first_failure: Some("state_is_long_random_and_url_safe".into()),
+                    message: Some("the state <script> is short".into()),
+                }],
+                changed_elsewhere: vec!["tests/src/lib.rs".into()],
+            }],
+        }
+    }
+
+    #[test]
+    fn the_html_report_is_self_contained_and_escaped() {
+        let html = html(&report(), &lessons());
+        assert!(html.contains("&lt;eve&gt;") && !html.contains("<eve>"));
+        assert!(html.contains("the state &lt;script&gt; is short"));
+        assert!(!html.contains("<script") && !html.contains("src=") && !html.contains("href="));
+        assert!(html.contains("<details><summary>9/11</summary>"));
+    }
+
+    #[test]
+    fn json_csv_and_gradescope_have_their_shapes() {
+        let json = serde_json::to_value(report()).unwrap();
+        assert_eq!(json["students"][0]["lessons"][0]["status"], "failed");
+        assert_eq!(
+            json["students"][0]["changed_elsewhere"][0],
+            "tests/src/lib.rs"
+        );
+        let csv = csv(&report(), &lessons());
+        assert_eq!(
+            csv.lines().collect::<Vec<_>>(),
+            [
+                "student,lesson 03 status,lesson 03 passed,lesson 03 total,changed elsewhere",
+                "\"<eve>\",failed,9,11,\"tests/src/lib.rs\""
+            ]
+        );
+        let results = gradescope(&report().students[0], &lessons());
+        assert_eq!(results["tests"][0]["score"], 9);
+        assert_eq!(results["tests"][0]["max_score"], 11);
+        assert_eq!(results["tests"][0]["name"], "Lesson 03: Ask for permission");
+    }
+}
