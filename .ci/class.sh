@@ -15,7 +15,7 @@ class="$work/class"
 # A student's copy: the course's files as git knows them.
 copy() {
     mkdir -p "$class/$1"
-    git ls-files -z | tar --null -T - -cf - | tar -xf - -C "$class/$1"
+    git ls-files -z --cached --others --exclude-standard | tar --null -T - -cf - | tar -xf - -C "$class/$1"
 }
 solve() { # solve STUDENT NN...
     local student=$1
