@@ -209,12 +209,7 @@ pub fn page(app: &App) -> Response {
          </div><script>{SCRIPT}</script></body></html>\n",
         issuer = escape(&app.issuer),
     );
-    Response::new(200, "text/html; charset=utf-8", html)
-        .with_header("Content-Security-Policy", POLICY.as_str())
-        .with_header("X-Frame-Options", "DENY")
-        .with_header("X-Content-Type-Options", "nosniff")
-        .with_header("Referrer-Policy", "no-referrer")
-        .with_header("Cache-Control", "no-store")
+    lab_page(html, &POLICY)
 }
 
 /// `GET /_lab/events[?after=SEQ]`: the recorded steps, secrets already shortened.
@@ -778,8 +773,14 @@ pub fn class(app: &App) -> Response {
          <a href=\"/_lab/events\">/_lab/events</a></footer></div></body></html>\n",
         issuer = escape(&app.issuer),
     );
+    lab_page(html, &CLASS_POLICY)
+}
+
+/// An inspector page: nothing runs or loads but what `policy` allows, it is
+/// never framed, cached or sent on as a referrer.
+fn lab_page(html: String, policy: &str) -> Response {
     Response::new(200, "text/html; charset=utf-8", html)
-        .with_header("Content-Security-Policy", CLASS_POLICY.as_str())
+        .with_header("Content-Security-Policy", policy)
         .with_header("X-Frame-Options", "DENY")
         .with_header("X-Content-Type-Options", "nosniff")
         .with_header("Referrer-Policy", "no-referrer")

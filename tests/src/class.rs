@@ -417,17 +417,7 @@ mod tests {
     use super::*;
 
     fn lessons() -> Vec<Lesson> {
-        vec![Lesson {
-            id: "03".into(),
-            package: "lesson03".into(),
-            solution: "solution03".into(),
-            files: vec!["src/lib.rs".into()],
-            title: "Ask for permission".into(),
-            minutes: 30,
-            chapter: "lesson03/index.md".into(),
-            steps: vec!["one".into()],
-            hints: vec![],
-        }]
+        vec![Lesson::example()]
     }
 
     fn tree(files: &[(&str, &str)]) -> PathBuf {

@@ -373,17 +373,7 @@ mod tests {
     use crate::course::Lesson;
 
     fn lesson() -> Lesson {
-        Lesson {
-            id: "03".into(),
-            package: "lesson03".into(),
-            solution: "solution03".into(),
-            files: vec!["src/lib.rs".into()],
-            title: "Ask for permission".into(),
-            minutes: 30,
-            chapter: "lesson03/index.md".into(),
-            steps: vec!["one".into()],
-            hints: vec![],
-        }
+        Lesson::example()
     }
 
     fn checks() -> Vec<String> {

@@ -77,14 +77,12 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
 
 /// Tests pick ephemeral ports, so they can run in parallel and whatever else
 /// listens on this machine changes nothing (ARCHITECTURE.md, "Invariants").
-#[test]
-fn no_test_binds_a_fixed_port() {
+/// The lines of test code (files under a `tests` folder) that `offends`,
+/// as `file:line: text`.
+fn test_lines(offends: impl Fn(&str) -> bool) -> Vec<String> {
     let mut files = Vec::new();
     rust_files(&root(), &mut files);
-    // A URL naming port 9000 is only an example; binding or listening on it is the problem.
-    let binds = ["bind(", "listen(", "Server::http(", "\"--port\""];
-    let fixed = ["8000", "8080", "9000"];
-    let offenders: Vec<String> = files
+    files
         .iter()
         .filter(|p| p.components().any(|c| c.as_os_str() == "tests"))
         .filter(|p| !p.ends_with("workspace.rs"))
@@ -92,12 +90,21 @@ fn no_test_binds_a_fixed_port() {
             let text = std::fs::read_to_string(p).unwrap_or_default();
             text.lines()
                 .enumerate()
-                .filter(|(_, line)| binds.iter().any(|b| line.contains(b)))
-                .filter(|(_, line)| fixed.iter().any(|port| line.contains(port)))
+                .filter(|(_, line)| offends(line))
                 .map(|(n, line)| format!("{}:{}: {}", p.display(), n + 1, line.trim()))
                 .collect::<Vec<_>>()
         })
-        .collect();
+        .collect()
+}
+
+#[test]
+fn no_test_binds_a_fixed_port() {
+    // A URL naming port 9000 is only an example; binding or listening on it is the problem.
+    let binds = ["bind(", "listen(", "Server::http(", "\"--port\""];
+    let fixed = ["8000", "8080", "9000"];
+    let offenders = test_lines(|line| {
+        binds.iter().any(|b| line.contains(b)) && fixed.iter().any(|port| line.contains(port))
+    });
     assert!(
         offenders.is_empty(),
         "use port 0 and read the port back: {offenders:?}"
@@ -107,33 +114,18 @@ fn no_test_binds_a_fixed_port() {
 /// Expiry is tested with an injected clock: no test waits whole seconds.
 #[test]
 fn no_test_sleeps_whole_seconds() {
-    let mut files = Vec::new();
-    rust_files(&root(), &mut files);
-    let offenders: Vec<String> = files
-        .iter()
-        .filter(|p| p.components().any(|c| c.as_os_str() == "tests"))
-        .filter(|p| !p.ends_with("workspace.rs"))
-        .flat_map(|p| {
-            let text = std::fs::read_to_string(p).unwrap_or_default();
-            text.lines()
-                .enumerate()
-                .filter(|(_, line)| {
-                    line.contains("sleep(") && line.contains("from_secs(")
-                        || line.contains("sleep(Duration::from_millis(") && {
-                            let digits: String = line
-                                .split("from_millis(")
-                                .nth(1)
-                                .unwrap_or("")
-                                .chars()
-                                .take_while(char::is_ascii_digit)
-                                .collect();
-                            digits.parse::<u64>().is_ok_and(|ms| ms >= 1000)
-                        }
-                })
-                .map(|(n, line)| format!("{}:{}: {}", p.display(), n + 1, line.trim()))
-                .collect::<Vec<_>>()
-        })
-        .collect();
+    let offenders = test_lines(|line| {
+        let millis = line
+            .split("sleep(Duration::from_millis(")
+            .nth(1)
+            .map(|rest| {
+                rest.chars()
+                    .take_while(char::is_ascii_digit)
+                    .collect::<String>()
+            });
+        line.contains("sleep(") && line.contains("from_secs(")
+            || millis.is_some_and(|ms| ms.parse::<u64>().is_ok_and(|ms| ms >= 1000))
+    });
     assert!(
         offenders.is_empty(),
         "move time with mock_provider::ManualClock or an injected sleep instead: {offenders:?}"
