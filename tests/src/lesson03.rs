@@ -5,23 +5,29 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use labkit::{CallbackError, Client, Secret};
 use mock_provider::MockProvider;
 
+use crate::randomness;
 use crate::support::{client_at, client_for, get, provider, within};
 
 type NewState = fn() -> String;
 type AuthorizationUrl = fn(&Client, &str, &str) -> String;
 type WaitForCallback = fn(&tiny_http::Server, &str, Instant) -> Result<Secret, CallbackError>;
 
+/// RFC 6749 §10.10, §10.12: the state must be unguessable. Length and
+/// alphabet first, then the bytes themselves (see `randomness`).
 pub fn state_is_long_random_and_url_safe(new_state: NewState) {
-    let states: Vec<String> = (0..200).map(|_| new_state()).collect();
+    let states: Vec<String> = (0..randomness::SAMPLES).map(|_| new_state()).collect();
     let distinct: HashSet<_> = states.iter().collect();
-    assert_eq!(
-        distinct.len(),
-        states.len(),
-        "every state must be new: an attacker must not guess the next one"
+    assert!(
+        distinct.len() == states.len(),
+        "new_state gave the same state twice in {} calls: an attacker must not be able to guess the next one. Make each from fresh random bytes",
+        states.len()
     );
+    let mut bytes = Vec::new();
     for s in &states {
         assert!(
             s.len() >= 22,
@@ -32,6 +38,12 @@ pub fn state_is_long_random_and_url_safe(new_state: NewState) {
                 .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'),
             "state {s:?} should be URL-safe (base64url: A-Z a-z 0-9 - _)"
         );
+        bytes.push(URL_SAFE_NO_PAD.decode(s).unwrap_or_else(|_| {
+            panic!("state {s:?} is not base64url without padding: encode the random bytes with URL_SAFE_NO_PAD")
+        }));
+    }
+    if let Err(why) = randomness::judge("state", &bytes) {
+        panic!("{why} (RFC 6749 §10.10)");
     }
 }
 
