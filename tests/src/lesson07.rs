@@ -22,6 +22,7 @@ use mock_provider::{Clock, Config, ManualClock, MockProvider};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+use crate::nochmod;
 use crate::support::{
     Canned, Scripted, approved_code, client_at, client_for, get_with_token, json_answer, provider,
 };
@@ -430,31 +431,66 @@ fn sample<S: Stored>(n: u32) -> S {
     })
 }
 
+/// Runs `save` where a file's mode cannot be changed (see `nochmod`): a token
+/// file or folder created with the default mode and chmod-ed afterwards was
+/// readable by others for a moment, which the finished file does not show.
+fn save_without_chmod<S: Stored>(save: Save<S>, path: &Path, s: &S) {
+    let json = serde_json::to_string(s).unwrap();
+    let forbidden = nochmod::without_chmod(|| save(path, &serde_json::from_str(&json).unwrap()));
+    match forbidden {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => {
+            // Was it the chmod? The same call where chmod works tells.
+            if let Err(again) = save(path, s) {
+                panic!("save {}: {}", path.display(), again.0);
+            }
+            panic!(
+                "save works only where it may change a file's mode afterwards (here it could not: {}). \
+                 Until that chmod, anyone on the computer can open the token file, and keeps reading \
+                 it after the chmod. Create the folder with mode 0o700 (DirBuilderExt::mode) and the \
+                 file with mode 0o600 (OpenOptionsExt::mode) instead (book/src/lesson07/index.md)",
+                e.0
+            );
+        }
+        Err(why) => eprintln!(
+            "note: {why}; so this check sees only the final modes, not whether they were set afterwards"
+        ),
+    }
+}
+
+/// Modes as `ls -l` readers know them: in octal.
+#[cfg(unix)]
+fn assert_mode(path: &Path, mask: u32, want: u32, what: &str) {
+    let got = mode(path) & mask;
+    assert!(
+        got == want,
+        "{what}: mode {want:o} expected, got {got:o} ({}). \
+         A file created with the default mode and chmod-ed afterwards ends up with the default \
+         mode here: this check forbids chmod (book/src/lesson07/index.md)",
+        path.display()
+    );
+}
+
 pub fn saves_0600_in_a_new_folder<S: Stored>(save: Save<S>, load: Load<S>) {
     let tmp = TempDir::new("mode");
     let folder = tmp.0.join("config").join("oauth2-lab");
     let path = folder.join("tokens-check.json");
     let s: S = sample(1);
-    save(&path, &s).unwrap_or_else(|e| {
-        panic!(
-            "save into a folder that does not exist yet must create it: {}",
-            e.0
-        )
-    });
+    save_without_chmod(save, &path, &s);
     assert!(path.is_file(), "save writes {}", path.display());
     #[cfg(unix)]
     {
-        assert_eq!(
-            mode(&path),
+        assert_mode(
+            &path,
+            0o777,
             0o600,
-            "the token file holds secrets: mode 0600, readable by its owner only (book/src/lesson07/index.md), got {:o}",
-            mode(&path)
+            "the token file holds secrets: readable by its owner only",
         );
-        assert_eq!(
-            mode(&folder) & 0o077,
+        assert_mode(
+            &folder,
+            0o077,
             0,
-            "the folders save creates: mode 0700, got {:o}",
-            mode(&folder)
+            "the folders save creates: 0700 (only the group and other bits are checked, which must be 0)",
         );
     }
     assert_eq!(
@@ -480,14 +516,15 @@ pub fn save_replaces_the_file_by_rename<S: Stored>(save: Save<S>, load: Load<S>)
         std::fs::metadata(&path).unwrap().ino()
     };
     let s: S = sample(2);
-    save(&path, &s).unwrap_or_else(|e| panic!("save over an existing file: {}", e.0));
+    save_without_chmod(save, &path, &s);
     #[cfg(unix)]
     {
         use std::os::unix::fs::MetadataExt;
-        assert_eq!(
-            mode(&path),
+        assert_mode(
+            &path,
+            0o777,
             0o600,
-            "a 0644 file was there before; the saved one must be 0600 all the same: write a new file (mode 0600) and rename it over the old one"
+            "a 0644 file was there before; the saved one must be 0600 all the same: write a new file (mode 0600) and rename it over the old one",
         );
         assert_ne!(
             std::fs::metadata(&path).unwrap().ino(),
@@ -975,6 +1012,54 @@ pub fn logout_keeps_the_file_when_the_provider_fails(logout: Logout) {
     );
 }
 
+/// What `logout` says when the provider cannot be told (no revocation
+/// endpoint) is judged by meaning: it names the deleted file, says the tokens
+/// still work (they stay valid until they expire), and claims no revocation.
+fn judge_logout_without_revocation(said: &str, path: &Path) {
+    let example = format!(
+        "Deleted {}; the provider has no revocation endpoint, so the tokens stay valid until they expire",
+        path.display()
+    );
+    let lower = said.to_lowercase();
+    assert!(
+        said.contains(&path.display().to_string()),
+        "name the file you deleted ({}), so the person knows which; you said {said:?}. For example: {example:?}",
+        path.display()
+    );
+    let still_work = [
+        "valid",
+        "still work",
+        "usable",
+        "until they expire",
+        "not revoked",
+        "were not told",
+        "was not told",
+        "not been told",
+        "no revocation",
+        "cannot revoke",
+        "can't revoke",
+        "could not revoke",
+        "not be revoked",
+    ];
+    assert!(
+        still_work.iter().any(|w| lower.contains(w)),
+        "say that the tokens still work: the provider was not told, so they stay valid until they expire. \
+         Any of these words does it: {}; you said {said:?}. For example: {example:?}",
+        still_work.map(|w| format!("{w:?}")).join(", ")
+    );
+    // "revoked", unless "not", "n't", "never" or "be(en)" come just before it.
+    let claims_revocation = lower.match_indices("revoked").any(|(at, _)| {
+        let before = &lower[..at];
+        !["not ", "n't ", "never ", "be ", "been "]
+            .iter()
+            .any(|w| before.ends_with(w))
+    });
+    assert!(
+        !claims_revocation,
+        "nothing was revoked (there is no revocation endpoint): do not say it was; you said {said:?}. For example: {example:?}"
+    );
+}
+
 pub fn logout_without_a_revocation_endpoint_deletes_and_says_so(logout: Logout) {
     let endpoint = Scripted::start(vec![json_answer(200, "{}")]);
     let mut client = client_at(&endpoint.base);
@@ -990,10 +1075,7 @@ pub fn logout_without_a_revocation_endpoint_deletes_and_says_so(logout: Logout) 
         0,
         "there is nowhere to send anything"
     );
-    assert!(
-        said.to_lowercase().contains("not"),
-        "say that the provider was not told (the tokens stay valid until they expire), got {said:?}"
-    );
+    judge_logout_without_revocation(&said, &path);
     assert!(
         logout(&client, &path).is_ok(),
         "logging out twice is fine: nothing to do"
