@@ -338,6 +338,32 @@ pub fn refresh_rotates_and_the_old_refresh_token_is_refused<S: Stored>(refresh: 
     }
 }
 
+/// Without a refresh token there is nothing to send (RFC 6749 §6 needs one):
+/// not a refusal by the provider, which was never asked.
+pub fn refresh_without_a_refresh_token_sends_nothing<S: Stored>(refresh: Refresh<S>) {
+    let endpoint = Scripted::start(vec![json_answer(
+        400,
+        r#"{"error":"invalid_request","error_description":"the check's replica"}"#,
+    )]);
+    let saved: S = stored(&Plain {
+        access_token: "lab_at_only".into(),
+        refresh_token: None,
+        expires_at: Some(T),
+        scope: Some(SCOPE.into()),
+    });
+    match refresh(&client_at(&endpoint.base), &saved, at(T)) {
+        Err(TokenError::NoRefreshToken) => {}
+        other => panic!(
+            "no refresh token was saved: return Err(TokenError::NoRefreshToken) without asking the provider, got {other:?}"
+        ),
+    }
+    assert_eq!(
+        endpoint.received().len(),
+        0,
+        "no refresh token was saved: there is nothing to send to the token endpoint"
+    );
+}
+
 pub fn refresh_keeps_what_the_answer_leaves_out<S: Stored>(refresh: Refresh<S>) {
     // A provider that does not rotate: no refresh_token and no scope in the answer.
     let endpoint = Scripted::start(vec![json_answer(
@@ -1191,6 +1217,7 @@ macro_rules! lesson07_suite {
             expires_at_is_absolute => $crate::lesson07::expires_at_is_absolute($k::stored_from);
             refreshes_60_seconds_before_expiry => $crate::lesson07::refreshes_60_seconds_before_expiry($k::needs_refresh);
             refresh_rotates_and_the_old_refresh_token_is_refused => $crate::lesson07::refresh_rotates_and_the_old_refresh_token_is_refused($k::refresh);
+            refresh_without_a_refresh_token_sends_nothing => $crate::lesson07::refresh_without_a_refresh_token_sends_nothing($k::refresh);
             refresh_keeps_what_the_answer_leaves_out => $crate::lesson07::refresh_keeps_what_the_answer_leaves_out($k::refresh);
             an_expired_access_token_is_refused_and_a_refreshed_one_works => $crate::lesson07::an_expired_access_token_is_refused_and_a_refreshed_one_works($k::needs_refresh, $k::refresh);
             saves_0600_in_a_new_folder => $crate::lesson07::saves_0600_in_a_new_folder($k::save, $k::load);

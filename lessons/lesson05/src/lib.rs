@@ -33,9 +33,10 @@ pub fn fetch_profile(
     token: &Secret,
     sleep: &dyn Fn(Duration),
 ) -> Result<Profile, ApiError> {
-    let body = api_get(&format!("{}/me", client.api_url), token, sleep)?;
-    serde_json::from_str(&body).map_err(|_| ApiError::Status {
-        status: 200,
+    let url = format!("{}/me", client.api_url);
+    let body = api_get(&url, token, sleep)?;
+    serde_json::from_str(&body).map_err(|_| ApiError::Unreadable {
+        url,
         body_start: labkit::body_start(&body),
     })
 }

@@ -8,7 +8,7 @@
 
 use std::time::{Duration, SystemTime};
 
-use labkit::{Client, ErrorCode, LabError, Secret, TokenError};
+use labkit::{Client, LabError, Secret, TokenError};
 use oauth2::basic::BasicClient;
 use oauth2::{
     AccessToken, AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, ConfigurationError,
@@ -139,10 +139,9 @@ pub fn refresh(
     stored: &StoredTokens,
     now: SystemTime,
 ) -> Result<StoredTokens, TokenError> {
-    // TODO: like lesson 07: no saved refresh token is a TokenError::Rejected
-    //       (400, ErrorCode::InvalidGrant). Else, as in step 4, with
-    //       `oauth.exchange_refresh_token(&RefreshToken::new(…))`. Then rotation:
-    //       no refresh token in the answer means the old one stays good, so keep it
+    // TODO: as in lesson 07: no saved refresh token is TokenError::NoRefreshToken,
+    //       with nothing sent. Else the refresh grant, the way step 4 sends its grant.
+    //       No refresh token in the answer means the old one stays good: keep it
     //       (and the old scope, if the answer names none).
     todo!("Step 5: refresh the tokens — see chapter 10 (book/src/lesson10/index.md)")
 }
