@@ -212,6 +212,16 @@ fn no_authorize(calls: &Cell<u32>) -> impl FnMut() -> Result<Tokens, LabError> +
     }
 }
 
+/// A count that must be right, with what is counted in the message (not a
+/// bare "left: 0, right: 1").
+#[track_caller]
+fn assert_count(got: usize, want: usize, counted: &str, why: &str) {
+    assert!(
+        got == want,
+        "{why}: expected {want} {counted}, got {got}"
+    );
+}
+
 #[cfg(unix)]
 fn mode(path: &Path) -> u32 {
     use std::os::unix::fs::PermissionsExt;
@@ -357,10 +367,11 @@ pub fn refresh_without_a_refresh_token_sends_nothing<S: Stored>(refresh: Refresh
             "no refresh token was saved: return Err(TokenError::NoRefreshToken) without asking the provider, got {other:?}"
         ),
     }
-    assert_eq!(
+    assert_count(
         endpoint.received().len(),
         0,
-        "no refresh token was saved: there is nothing to send to the token endpoint"
+        "requests to the check's stand-in provider",
+        "no refresh token was saved: there is nothing to send to the token endpoint",
     );
 }
 
@@ -622,11 +633,17 @@ pub fn good_saved_tokens_are_used_without_network<S: Stored>(valid_tokens: Valid
             saved,
             "return the saved tokens as they are (expires_at {expires_at:?})"
         );
-        assert_eq!(calls.get(), 0, "good saved tokens need no new permission");
-        assert_eq!(
+        assert_count(
+            calls.get() as usize,
+            0,
+            "calls of authorize",
+            "good saved tokens need no new permission",
+        );
+        assert_count(
             endpoint.received().len(),
             0,
-            "good saved tokens need no network at all: no refresh"
+            "requests to the check's stand-in provider",
+            "good saved tokens need no network at all: no refresh",
         );
     }
 }
@@ -648,10 +665,11 @@ pub fn expiring_tokens_are_refreshed_and_saved<S: Stored>(valid_tokens: ValidTok
     )
     .unwrap_or_else(|e| panic!("50 s before expiry, refresh: got {}", e.0));
     let got = plain(&got);
-    assert_eq!(
-        calls.get(),
+    assert_count(
+        calls.get() as usize,
         0,
-        "a working refresh token needs no new permission"
+        "calls of authorize",
+        "a working refresh token needs no new permission",
     );
     assert_ne!(
         got.access_token,
@@ -700,10 +718,11 @@ pub fn a_refused_refresh_token_means_asking_again<S: Stored>(valid_tokens: Valid
             )
         });
     let got = plain(&got);
-    assert_eq!(
-        calls.get(),
+    assert_count(
+        calls.get() as usize,
         1,
-        "the provider refused the refresh token with invalid_grant: call authorize, once"
+        "calls of authorize",
+        "the provider refused the refresh token with invalid_grant: call authorize, once",
     );
     assert_eq!(
         Some(got.access_token.clone()),
@@ -739,10 +758,11 @@ pub fn no_saved_tokens_means_asking_for_permission<S: Stored>(valid_tokens: Vali
                 e.0
             )
         });
-        assert_eq!(
-            calls.get(),
+        assert_count(
+            calls.get() as usize,
             1,
-            "no usable saved tokens: call authorize once"
+            "calls of authorize",
+            "no usable saved tokens: call authorize once",
         );
         let expected = kept(&tokens("lab_at_new", Some("lab_rt_new"), Some(3600)), at(T));
         assert_eq!(
@@ -753,7 +773,12 @@ pub fn no_saved_tokens_means_asking_for_permission<S: Stored>(valid_tokens: Vali
         assert_eq!(read_kept(&path), expected, "and save them");
         std::fs::remove_file(&path).unwrap();
     }
-    assert_eq!(endpoint.received().len(), 0, "nothing to refresh");
+    assert_count(
+        endpoint.received().len(),
+        0,
+        "requests to the check's stand-in provider",
+        "nothing to refresh",
+    );
 }
 
 pub fn a_provider_outage_keeps_the_saved_tokens<S: Stored>(valid_tokens: ValidTokens<S>) {
@@ -777,10 +802,11 @@ pub fn a_provider_outage_keeps_the_saved_tokens<S: Stored>(valid_tokens: ValidTo
             at(T),
             &mut no_authorize(&calls),
         );
-        assert_eq!(
-            endpoint.received().len(),
-            1,
-            "expires_at {expires_at}, now {T}: try to refresh"
+        let tries = endpoint.received().len();
+        assert!(
+            tries == 1,
+            "the access token expires {}: valid_tokens should try to refresh once, and the token endpoint (which answers 503) got {tries} requests",
+            if still_good { "in 30 s" } else { "5 s ago" }
         );
         if still_good {
             let got = result.unwrap_or_else(|e| {
@@ -800,10 +826,10 @@ pub fn a_provider_outage_keeps_the_saved_tokens<S: Stored>(valid_tokens: ValidTo
                 "the token endpoint answered 503 and the access token has expired: report it as an error, got {result:?}"
             );
         }
-        assert_eq!(
-            calls.get(),
-            0,
-            "a 503 is not a refused refresh token (only invalid_grant is): do not ask for permission again"
+        assert!(
+            calls.get() == 0,
+            "a 503 is not a refused refresh token (only invalid_grant is): do not ask for permission again; authorize was called {} times",
+            calls.get()
         );
         assert_eq!(
             read_kept(&path),
@@ -1096,10 +1122,11 @@ pub fn logout_without_a_revocation_endpoint_deletes_and_says_so(logout: Logout) 
     let said = logout(&client, &path)
         .unwrap_or_else(|e| panic!("no revocation endpoint: still delete the file; got {}", e.0));
     assert!(!path.exists(), "delete the file");
-    assert_eq!(
+    assert_count(
         endpoint.received().len(),
         0,
-        "there is nowhere to send anything"
+        "requests to the check's stand-in provider",
+        "there is nowhere to send anything",
     );
     judge_logout_without_revocation(&said, &path);
     assert!(
@@ -1126,10 +1153,11 @@ pub fn logout_touches_only_this_providers_tokens(token_file: TokenFile, logout_f
     let client_b = client_at(&endpoint.base);
     let said = logout_from(&client_b, &tmp.0)
         .unwrap_or_else(|e| panic!("nothing saved for this provider is no error: {}", e.0));
-    assert_eq!(
+    assert_count(
         endpoint.received().len(),
         0,
-        "nothing saved for this provider: send it nothing (certainly not another provider's tokens)"
+        "requests to the check's stand-in provider",
+        "nothing saved for this provider: send it nothing (certainly not another provider's tokens)",
     );
     assert!(
         said.contains("No saved tokens")
