@@ -307,7 +307,10 @@ pub fn stray_requests_do_not_end_the_wait(
                 .unwrap_or_default();
             let state: String = url::form_urlencoded::byte_serialize(state.as_bytes()).collect();
             let strays = [
-                ("/favicon.ico".to_string(), "the browser's icon request (answer 404)"),
+                (
+                    "/favicon.ico".to_string(),
+                    "the browser's icon request (answer 404)",
+                ),
                 ("/".to_string(), "a request for another path (answer 404)"),
                 (
                     "/callback?code=code-with-wrong-state&state=wrong".to_string(),
@@ -347,9 +350,7 @@ pub fn stray_requests_do_not_end_the_wait(
             let _ = redirect.follow();
         },
     );
-    let statuses = rx
-        .recv_timeout(Duration::from_secs(10))
-        .unwrap_or_default();
+    let statuses = rx.recv_timeout(Duration::from_secs(10)).unwrap_or_default();
     // The last stray that got an answer before the listener went away.
     let ended_by = || {
         statuses
@@ -382,10 +383,7 @@ pub fn stray_requests_do_not_end_the_wait(
     }
     for (what, status) in statuses {
         let status = status.unwrap_or(0);
-        assert!(
-            (400..500).contains(&status),
-            "{what}: got {status} instead"
-        );
+        assert!((400..500).contains(&status), "{what}: got {status} instead");
     }
 }
 

@@ -206,7 +206,9 @@ pub fn an_expired_token_is_explained(fetch_profile: FetchProfile, collect_posts:
         Err(other) => panic!(
             "collect_posts with an expired token: expected Err(ApiError::Unauthorized), got Err({other:?}), which says: {other}"
         ),
-        Ok(n) => panic!("collect_posts with an expired token: expected Err(ApiError::Unauthorized), got Ok({n})"),
+        Ok(n) => panic!(
+            "collect_posts with an expired token: expected Err(ApiError::Unauthorized), got Ok({n})"
+        ),
     }
 }
 

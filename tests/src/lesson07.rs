@@ -216,10 +216,7 @@ fn no_authorize(calls: &Cell<u32>) -> impl FnMut() -> Result<Tokens, LabError> +
 /// bare "left: 0, right: 1").
 #[track_caller]
 fn assert_count(got: usize, want: usize, counted: &str, why: &str) {
-    assert!(
-        got == want,
-        "{why}: expected {want} {counted}, got {got}"
-    );
+    assert!(got == want, "{why}: expected {want} {counted}, got {got}");
 }
 
 #[cfg(unix)]

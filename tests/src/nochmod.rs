@@ -132,10 +132,8 @@ mod tests {
     use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 
     fn folder(what: &str) -> std::path::PathBuf {
-        let dir = std::env::temp_dir().join(format!(
-            "oauth2-lab-nochmod-{what}-{}",
-            std::process::id()
-        ));
+        let dir =
+            std::env::temp_dir().join(format!("oauth2-lab-nochmod-{what}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         dir

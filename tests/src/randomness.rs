@@ -185,7 +185,11 @@ mod tests {
     fn a_few_bytes_spread_out_fail() {
         let samples: Vec<Vec<u8>> = os_random(SAMPLES, 8)
             .into_iter()
-            .map(|r| (0..32).map(|i| r[i % 8].rotate_left(i as u32 / 8)).collect())
+            .map(|r| {
+                (0..32)
+                    .map(|i| r[i % 8].rotate_left(i as u32 / 8))
+                    .collect()
+            })
             .collect();
         let e = judge("verifier", &samples).unwrap_err();
         assert!(e.contains("depend on each other"), "{e}");
