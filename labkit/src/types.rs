@@ -155,6 +155,9 @@ pub enum TokenError {
     UnsupportedTokenType(String),
     /// No answer at all.
     Network(String),
+    /// Nothing was sent: there is no refresh token to refresh with (the
+    /// provider gave none, or none was saved). Only a new grant helps.
+    NoRefreshToken,
 }
 // ANCHOR_END: token_error
 
@@ -229,6 +232,10 @@ impl fmt::Display for TokenError {
             TokenError::Network(e) => write!(
                 f,
                 "could not reach the token endpoint: {e}; is the provider running?"
+            ),
+            TokenError::NoRefreshToken => write!(
+                f,
+                "there is no refresh token to refresh with (the provider gave none): sign in again"
             ),
         }
     }
@@ -343,6 +350,12 @@ pub enum ApiError {
         status: u16,
         body_start: String,
     },
+    /// A 200 whose body is not the JSON asked for: an API at another URL, or
+    /// an error answer read as if it were the data (its status not checked).
+    Unreadable {
+        url: String,
+        body_start: String,
+    },
     Network(String),
     /// Writing the output failed.
     Output(std::io::Error),
@@ -368,12 +381,25 @@ impl fmt::Display for ApiError {
                     "the API kept answering 429 after {attempts} polite retries: try again later"
                 )
             }
-            ApiError::Status { status, body_start } => {
-                write!(
+            // An error in the RFC's JSON shape: the API understood and said why; say
+            // it whole. Anything else (an HTML page, a 404): probably the wrong URL.
+            ApiError::Status { status, body_start } => match error_of(body_start) {
+                Some(why) => write!(f, "the API refused the request with HTTP {status}: {why}"),
+                None => write!(
                     f,
                     "the API answered HTTP {status} ({body_start:?}…): is --api-url right?"
-                )
-            }
+                ),
+            },
+            ApiError::Unreadable { url, body_start } => match error_of(body_start) {
+                Some(why) => write!(
+                    f,
+                    "the answer from {url} is an error ({why}) but was read as if it were the data: check the answer's status before reading its body"
+                ),
+                None => write!(
+                    f,
+                    "the answer from {url} is not the JSON expected ({body_start:?}…): is --api-url right?"
+                ),
+            },
             ApiError::Network(e) => {
                 write!(f, "could not reach the API: {e}; is the provider running?")
             }
@@ -399,12 +425,26 @@ impl From<std::io::Error> for ApiError {
 /// let start = labkit::body_start(r#"{"access_token":"lab_at_Zx81kQ2b9VbTq","token_type":7}"#);
 /// assert_eq!(start, r#"{"access_token":"lab_at_Zx81…","token_type":7}"#);
 /// ```
+///
+/// An error in the JSON shape of RFC 6749 §5.2 (`error`, `error_description`)
+/// is kept whole, up to 300 characters: its description is the provider's advice.
 pub fn body_start(body: &str) -> String {
+    let keep = if error_of(body).is_some() { 300 } else { 60 };
     redact_fields(body)
         .chars()
-        .take(60)
+        .take(keep)
         .collect::<String>()
         .replace('\n', " ")
+}
+
+/// `error: description` when `body` is a JSON error answer (RFC 6749 §5.2,
+/// RFC 6750 §3): what a person should read of it.
+fn error_of(body: &str) -> Option<String> {
+    let e: ErrorBody = serde_json::from_str(body).ok()?;
+    Some(match e.error_description {
+        Some(d) => format!("{}: {d}", e.error),
+        None => e.error,
+    })
 }
 
 /// Fields whose values are secrets, in JSON or form bodies.

@@ -63,6 +63,26 @@ fn error_messages_say_what_happened_and_what_to_do() {
         }
         .to_string(),
         ApiError::RateLimited { attempts: 6 }.to_string(),
+        ApiError::Status {
+            status: 400,
+            body_start: labkit::body_start(
+                r#"{"error":"invalid_request","error_description":"send the token in the Authorization header, not in the URL (RFC 6750 §2.3 warns it leaks)"}"#,
+            ),
+        }
+        .to_string(),
+        ApiError::Status {
+            status: 404,
+            body_start: labkit::body_start("<html><body>Not Found</body></html>"),
+        }
+        .to_string(),
+        ApiError::Unreadable {
+            url: "http://127.0.0.1:9000/api/me".into(),
+            body_start: labkit::body_start(
+                r#"{"error":"invalid_token","error_description":"the access token has expired"}"#,
+            ),
+        }
+        .to_string(),
+        TokenError::NoRefreshToken.to_string(),
         labkit::listen(taken_port())
             .err()
             .map(|e: LabError| e.0)

@@ -13,38 +13,68 @@ fn pairs(list: &[(&str, &str)]) -> Pairs {
         .collect()
 }
 
+/// Compares decoded pairs with what was expected, and says which of the three
+/// things went wrong: the order, the repeats, or the decoding itself.
+fn assert_pairs(got: &Pairs, want: &Pairs, what: &str) {
+    if got == want {
+        return;
+    }
+    let sorted = |p: &Pairs| {
+        let mut p = p.clone();
+        p.sort();
+        p
+    };
+    let distinct = |p: &Pairs| {
+        let mut p = sorted(p);
+        p.dedup_by(|a, b| a.0 == b.0);
+        p.len()
+    };
+    let why = if sorted(got) == sorted(want) {
+        "the right pairs, in another order: keep the order they came in (a HashMap loses it; \
+         collect into a Vec)"
+            .to_string()
+    } else if got.len() < want.len() && distinct(got) == got.len() && distinct(want) < want.len() {
+        "a repeated name kept only one of its values: keep every pair, repeats included \
+         (a HashMap keeps one value per name; collect into a Vec)"
+            .to_string()
+    } else {
+        what.to_string()
+    };
+    panic!("{why}\n  expected: {want:?}\n       got: {got:?}");
+}
+
 pub fn decodes_plus_percent_and_utf8(query_pairs: fn(&str) -> Pairs) {
     let got = query_pairs(
         "note=hello+world&path=%2Fhome%2Falice&name=%C3%A9l%C3%A8ve&crab=%F0%9F%A6%80&sp=a%20b",
     );
-    assert_eq!(
-        got,
-        pairs(&[
+    assert_pairs(
+        &got,
+        &pairs(&[
             ("note", "hello world"),
             ("path", "/home/alice"),
             ("name", "élève"),
             ("crab", "🦀"),
-            ("sp", "a b")
+            ("sp", "a b"),
         ]),
-        "`+` is a space and `%XX` are UTF-8 bytes: decode both (url::form_urlencoded does)"
+        "`+` is a space and `%XX` are UTF-8 bytes: decode both (url::form_urlencoded does)",
     );
 }
 
 pub fn keeps_order_and_repeated_keys(query_pairs: fn(&str) -> Pairs) {
     let got = query_pairs("b=2&a=1&b=3");
-    assert_eq!(
-        got,
-        pairs(&[("b", "2"), ("a", "1"), ("b", "3")]),
-        "keep the pairs in the order they came, repeats included (a HashMap loses both)"
+    assert_pairs(
+        &got,
+        &pairs(&[("b", "2"), ("a", "1"), ("b", "3")]),
+        "keep the pairs in the order they came, repeats included (a HashMap loses both)",
     );
 }
 
 pub fn keeps_empty_values(query_pairs: fn(&str) -> Pairs) {
     let got = query_pairs("empty=&bare&x=1");
-    assert_eq!(
-        got,
-        pairs(&[("empty", ""), ("bare", ""), ("x", "1")]),
-        "`empty=` and `bare` are pairs with empty values"
+    assert_pairs(
+        &got,
+        &pairs(&[("empty", ""), ("bare", ""), ("x", "1")]),
+        "`empty=` and `bare` are pairs with empty values",
     );
 }
 
@@ -79,10 +109,10 @@ pub fn round_trips_any_pairs(query_pairs: fn(&str) -> Pairs) {
         let query = url::form_urlencoded::Serializer::new(String::new())
             .extend_pairs(&pairs)
             .finish();
-        assert_eq!(
-            query_pairs(&query),
-            pairs,
-            "decoding the encoded query {query:?} must give back its pairs, in order"
+        assert_pairs(
+            &query_pairs(&query),
+            &pairs,
+            &format!("decoding the encoded query {query:?} must give back its pairs, in order"),
         );
     }
 }
@@ -97,10 +127,10 @@ pub fn no_query_means_no_pairs(query_pairs: fn(&str) -> Pairs) {
 
 pub fn encoded_separators_stay_inside_values(query_pairs: fn(&str) -> Pairs) {
     let got = query_pairs("q=a%26b%3Dc&next=x");
-    assert_eq!(
-        got,
-        pairs(&[("q", "a&b=c"), ("next", "x")]),
-        "`%26` is an `&` inside a value, not a separator: split first, then decode"
+    assert_pairs(
+        &got,
+        &pairs(&[("q", "a&b=c"), ("next", "x")]),
+        "`%26` is an `&` inside a value, not a separator: split first, then decode",
     );
 }
 
@@ -144,15 +174,16 @@ pub fn serves_one_request_prints_its_parameters_and_answers_200(serve: Serve) {
         "/?name=alice&lang=en&lang=fr&empty=&note=hello+world",
     );
     assert_eq!(status, 200, "answer the browser with status 200");
-    assert_eq!(
-        returned,
-        pairs(&[
+    assert_pairs(
+        &returned,
+        &pairs(&[
             ("name", "alice"),
             ("lang", "en"),
             ("lang", "fr"),
             ("empty", ""),
-            ("note", "hello world")
-        ])
+            ("note", "hello world"),
+        ]),
+        "return the request's pairs, decoded, in order (query_pairs does it)",
     );
     let expected = include_str!("expected/lesson01_output.txt").trim_end();
     assert_eq!(
@@ -169,10 +200,10 @@ pub fn serves_one_request_prints_its_parameters_and_answers_200(serve: Serve) {
             .as_nanos()
     );
     let (returned, printed, _) = serve_and_fetch(serve, &format!("/callback?nonce={nonce}"));
-    assert_eq!(
-        returned,
-        pairs(&[("nonce", &nonce)]),
-        "return the pairs of the request that came"
+    assert_pairs(
+        &returned,
+        &pairs(&[("nonce", &nonce)]),
+        "return the pairs of the request that came",
     );
     assert!(
         printed.contains(&nonce),

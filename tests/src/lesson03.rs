@@ -5,23 +5,29 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use labkit::{CallbackError, Client, Secret};
 use mock_provider::MockProvider;
 
-use crate::support::{client_at, client_for, get, provider, within};
+use crate::randomness;
+use crate::support::{client_at, client_for, get, provider, try_get, within};
 
 type NewState = fn() -> String;
 type AuthorizationUrl = fn(&Client, &str, &str) -> String;
 type WaitForCallback = fn(&tiny_http::Server, &str, Instant) -> Result<Secret, CallbackError>;
 
+/// RFC 6749 §10.10, §10.12: the state must be unguessable. Length and
+/// alphabet first, then the bytes themselves (see `randomness`).
 pub fn state_is_long_random_and_url_safe(new_state: NewState) {
-    let states: Vec<String> = (0..200).map(|_| new_state()).collect();
+    let states: Vec<String> = (0..randomness::SAMPLES).map(|_| new_state()).collect();
     let distinct: HashSet<_> = states.iter().collect();
-    assert_eq!(
-        distinct.len(),
-        states.len(),
-        "every state must be new: an attacker must not guess the next one"
+    assert!(
+        distinct.len() == states.len(),
+        "new_state gave the same state twice in {} calls: an attacker must not be able to guess the next one. Make each from fresh random bytes",
+        states.len()
     );
+    let mut bytes = Vec::new();
     for s in &states {
         assert!(
             s.len() >= 22,
@@ -32,6 +38,12 @@ pub fn state_is_long_random_and_url_safe(new_state: NewState) {
                 .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'),
             "state {s:?} should be URL-safe (base64url: A-Z a-z 0-9 - _)"
         );
+        bytes.push(URL_SAFE_NO_PAD.decode(s).unwrap_or_else(|_| {
+            panic!("state {s:?} is not base64url without padding: encode the random bytes with URL_SAFE_NO_PAD")
+        }));
+    }
+    if let Err(why) = randomness::judge("state", &bytes) {
+        panic!("{why} (RFC 6749 §10.10)");
     }
 }
 
@@ -268,6 +280,9 @@ pub fn provider_errors_end_the_wait(
     }
 }
 
+/// RFC 6749 §10.12: only an answer with our state counts, and a parameter
+/// that comes twice counts as absent (which one would be meant?). None of
+/// these requests may end the wait; the real callback comes after them.
 pub fn stray_requests_do_not_end_the_wait(
     new_state: NewState,
     authorization_url: AuthorizationUrl,
@@ -281,24 +296,7 @@ pub fn stray_requests_do_not_end_the_wait(
         no_change,
         move |p, url, port| {
             let base = format!("http://127.0.0.1:{port}");
-            let strays = [
-                ("/favicon.ico", "the browser's icon request"),
-                ("/", "a request for another path"),
-                (
-                    "/callback?code=attacker-code&state=wrong",
-                    "a callback with a wrong state",
-                ),
-                (
-                    "/callback?error=access_denied&state=wrong",
-                    "an error with a wrong state",
-                ),
-                ("/callback?code=no-state", "a callback without state"),
-            ];
-            let mut statuses = Vec::new();
-            for (path, what) in strays {
-                statuses.push((what, get(&format!("{base}{path}")).status));
-            }
-            // Our own state, but a parameter sent twice: which one would be meant? Neither.
+            // Our own state, for the strays that carry it.
             let state = url::Url::parse(&url)
                 .ok()
                 .and_then(|u| {
@@ -308,36 +306,84 @@ pub fn stray_requests_do_not_end_the_wait(
                 })
                 .unwrap_or_default();
             let state: String = url::form_urlencoded::byte_serialize(state.as_bytes()).collect();
-            for (path, what) in [
+            let strays = [
                 (
-                    format!("/callback?code=attacker-code&code=x&state={state}"),
-                    "a callback with two codes",
+                    "/favicon.ico".to_string(),
+                    "the browser's icon request (answer 404)",
+                ),
+                ("/".to_string(), "a request for another path (answer 404)"),
+                (
+                    "/callback?code=code-with-wrong-state&state=wrong".to_string(),
+                    "a callback with a wrong state (answer 400)",
                 ),
                 (
-                    format!("/callback?code=attacker-code&state={state}&state=other"),
-                    "a callback with two states",
+                    "/callback?error=access_denied&state=wrong".to_string(),
+                    "an error with a wrong state (answer 400: it is not for us)",
                 ),
-            ] {
-                statuses.push((what, get(&format!("{base}{path}")).status));
+                (
+                    "/callback?code=code-without-state".to_string(),
+                    "a callback without state (answer 400)",
+                ),
+                (
+                    format!("/callback?state={state}"),
+                    "our state but no code and no error (answer 400)",
+                ),
+                (
+                    format!("/callback?code=code-sent-twice&code=x&state={state}"),
+                    "our state with two codes (a repeated parameter counts as absent: answer 400)",
+                ),
+                (
+                    format!("/callback?code=code-with-two-states&state={state}&state=other"),
+                    "two states, one of them ours (a repeated parameter counts as absent: answer 400)",
+                ),
+            ];
+            let mut statuses = Vec::new();
+            for (path, what) in strays {
+                let answer = try_get(&format!("{base}{path}")).map(|a| a.status);
+                statuses.push((what, answer));
+                if answer.is_none() {
+                    break;
+                }
             }
+            let _ = tx.send(statuses);
             let redirect = alice_approves(p, &url);
             let _ = redirect.follow();
-            let _ = tx.send(statuses);
         },
     );
-    let code = result.unwrap_or_else(|e| {
-        panic!("stray requests must not end the wait; the real callback came after them, got: {e}")
-    });
-    assert_ne!(
-        code.expose(),
-        "attacker-code",
-        "a code with the wrong state was accepted: check state first"
-    );
-    for (what, status) in rx.recv().unwrap() {
-        assert!(
-            (400..500).contains(&status),
-            "{what} should get a 4xx page (404 for other paths), got {status}"
-        );
+    let statuses = rx.recv_timeout(Duration::from_secs(10)).unwrap_or_default();
+    // The last stray that got an answer before the listener went away.
+    let ended_by = || {
+        statuses
+            .iter()
+            .take_while(|(_, s)| s.is_some())
+            .last()
+            .map_or("one of them", |(what, _)| *what)
+    };
+    let code = match result {
+        Ok(code) => code,
+        Err(e) => panic!(
+            "stray requests must not end the wait; the real callback came after them. \
+             The wait ended with {e:?} after {}",
+            ended_by()
+        ),
+    };
+    let accepted = match code.expose() {
+        "code-with-wrong-state" => Some("a callback with a wrong state: compare the state first"),
+        "code-without-state" => Some("a callback without state: no state is not our state"),
+        "code-sent-twice" | "x" => Some(
+            "our state with two codes: a parameter that comes twice counts as absent, so there is no code: answer 400 and keep waiting",
+        ),
+        "code-with-two-states" => Some(
+            "two states, one of them ours: a parameter that comes twice counts as absent, so the state does not match",
+        ),
+        _ => None,
+    };
+    if let Some(why) = accepted {
+        panic!("wait_for_callback returned the code of a stray request, {why}");
+    }
+    for (what, status) in statuses {
+        let status = status.unwrap_or(0);
+        assert!((400..500).contains(&status), "{what}: got {status} instead");
     }
 }
 

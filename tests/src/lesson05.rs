@@ -193,13 +193,23 @@ pub fn an_expired_token_is_explained(fetch_profile: FetchProfile, collect_posts:
             "ureq turned the 401 into Err({e:?}), so its reason was lost: build the agent with \
              http_status_as_error(false) and look at the status yourself"
         ),
-        other => panic!("an expired token: expected Err(ApiError::Unauthorized), got {other:?}"),
+        Err(other) => panic!(
+            "an expired token: the API answers 401, so expected Err(ApiError::Unauthorized {{ description }}) with the API's reason; got Err({other:?}), which says: {other}"
+        ),
+        Ok(profile) => panic!(
+            "an expired token: the API answers 401, so expected Err(ApiError::Unauthorized), got Ok({profile:?})"
+        ),
     }
     let (result, _) = collect(collect_posts, client_for(&p), token, Arc::new(no_sleep));
-    assert!(
-        matches!(result, Err(ApiError::Unauthorized { .. })),
-        "collect_posts too: got {result:?}"
-    );
+    match result {
+        Err(ApiError::Unauthorized { .. }) => {}
+        Err(other) => panic!(
+            "collect_posts with an expired token: expected Err(ApiError::Unauthorized), got Err({other:?}), which says: {other}"
+        ),
+        Ok(n) => panic!(
+            "collect_posts with an expired token: expected Err(ApiError::Unauthorized), got Ok({n})"
+        ),
+    }
 }
 
 pub fn a_missing_scope_is_forbidden(collect_posts: CollectPosts) {

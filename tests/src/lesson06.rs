@@ -14,6 +14,7 @@ use labkit::{Client, ErrorCode, LabError, Secret, TokenError, Tokens};
 use mock_provider::MockProvider;
 use sha2::{Digest, Sha256};
 
+use crate::randomness;
 use crate::support::{
     Scripted, client_at, get_with_token, json_answer, provider, public_client_for,
 };
@@ -47,9 +48,12 @@ pub fn challenge_matches_rfc7636_appendix_b(code_challenge: CodeChallenge) {
 
 /// RFC 7636 §4.1: 43–128 unreserved characters, with enough entropy; ours are
 /// 32 random bytes in base64url, so exactly 43 characters, and never repeat.
+/// RFC 7636 §7.1: the bytes must come from a secure random source, which the
+/// bytes themselves are checked for (see `randomness`).
 pub fn verifier_is_43_unreserved_characters_and_fresh(new_verifier: NewVerifier) {
     let mut seen = HashSet::new();
-    for _ in 0..64 {
+    let mut samples = Vec::new();
+    for _ in 0..randomness::SAMPLES {
         let verifier = new_verifier();
         let v = verifier.expose();
         assert_eq!(
@@ -71,6 +75,10 @@ pub fn verifier_is_43_unreserved_characters_and_fresh(new_verifier: NewVerifier)
             seen.insert(v.to_string()),
             "two verifiers were the same: make each one from fresh random bytes"
         );
+        samples.push(bytes);
+    }
+    if let Err(why) = randomness::judge("verifier", &samples) {
+        panic!("{why} (RFC 7636 §7.1)");
     }
 }
 

@@ -22,6 +22,7 @@ use mock_provider::{Clock, Config, ManualClock, MockProvider};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+use crate::nochmod;
 use crate::support::{
     Canned, Scripted, approved_code, client_at, client_for, get_with_token, json_answer, provider,
 };
@@ -211,6 +212,13 @@ fn no_authorize(calls: &Cell<u32>) -> impl FnMut() -> Result<Tokens, LabError> +
     }
 }
 
+/// A count that must be right, with what is counted in the message (not a
+/// bare "left: 0, right: 1").
+#[track_caller]
+fn assert_count(got: usize, want: usize, counted: &str, why: &str) {
+    assert!(got == want, "{why}: expected {want} {counted}, got {got}");
+}
+
 #[cfg(unix)]
 fn mode(path: &Path) -> u32 {
     use std::os::unix::fs::PermissionsExt;
@@ -337,6 +345,33 @@ pub fn refresh_rotates_and_the_old_refresh_token_is_refused<S: Stored>(refresh: 
     }
 }
 
+/// Without a refresh token there is nothing to send (RFC 6749 §6 needs one):
+/// not a refusal by the provider, which was never asked.
+pub fn refresh_without_a_refresh_token_sends_nothing<S: Stored>(refresh: Refresh<S>) {
+    let endpoint = Scripted::start(vec![json_answer(
+        400,
+        r#"{"error":"invalid_request","error_description":"the check's replica"}"#,
+    )]);
+    let saved: S = stored(&Plain {
+        access_token: "lab_at_only".into(),
+        refresh_token: None,
+        expires_at: Some(T),
+        scope: Some(SCOPE.into()),
+    });
+    match refresh(&client_at(&endpoint.base), &saved, at(T)) {
+        Err(TokenError::NoRefreshToken) => {}
+        other => panic!(
+            "no refresh token was saved: return Err(TokenError::NoRefreshToken) without asking the provider, got {other:?}"
+        ),
+    }
+    assert_count(
+        endpoint.received().len(),
+        0,
+        "requests to the check's stand-in provider",
+        "no refresh token was saved: there is nothing to send to the token endpoint",
+    );
+}
+
 pub fn refresh_keeps_what_the_answer_leaves_out<S: Stored>(refresh: Refresh<S>) {
     // A provider that does not rotate: no refresh_token and no scope in the answer.
     let endpoint = Scripted::start(vec![json_answer(
@@ -430,31 +465,66 @@ fn sample<S: Stored>(n: u32) -> S {
     })
 }
 
+/// Runs `save` where a file's mode cannot be changed (see `nochmod`): a token
+/// file or folder created with the default mode and chmod-ed afterwards was
+/// readable by others for a moment, which the finished file does not show.
+fn save_without_chmod<S: Stored>(save: Save<S>, path: &Path, s: &S) {
+    let json = serde_json::to_string(s).unwrap();
+    let forbidden = nochmod::without_chmod(|| save(path, &serde_json::from_str(&json).unwrap()));
+    match forbidden {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => {
+            // Was it the chmod? The same call where chmod works tells.
+            if let Err(again) = save(path, s) {
+                panic!("save {}: {}", path.display(), again.0);
+            }
+            panic!(
+                "save works only where it may change a file's mode afterwards (here it could not: {}). \
+                 Until that chmod, anyone on the computer can open the token file, and keeps reading \
+                 it after the chmod. Create the folder with mode 0o700 (DirBuilderExt::mode) and the \
+                 file with mode 0o600 (OpenOptionsExt::mode) instead (book/src/lesson07/index.md)",
+                e.0
+            );
+        }
+        Err(why) => eprintln!(
+            "note: {why}; so this check sees only the final modes, not whether they were set afterwards"
+        ),
+    }
+}
+
+/// Modes as `ls -l` readers know them: in octal.
+#[cfg(unix)]
+fn assert_mode(path: &Path, mask: u32, want: u32, what: &str) {
+    let got = mode(path) & mask;
+    assert!(
+        got == want,
+        "{what}: mode {want:o} expected, got {got:o} ({}). \
+         A file created with the default mode and chmod-ed afterwards ends up with the default \
+         mode here: this check forbids chmod (book/src/lesson07/index.md)",
+        path.display()
+    );
+}
+
 pub fn saves_0600_in_a_new_folder<S: Stored>(save: Save<S>, load: Load<S>) {
     let tmp = TempDir::new("mode");
     let folder = tmp.0.join("config").join("oauth2-lab");
     let path = folder.join("tokens-check.json");
     let s: S = sample(1);
-    save(&path, &s).unwrap_or_else(|e| {
-        panic!(
-            "save into a folder that does not exist yet must create it: {}",
-            e.0
-        )
-    });
+    save_without_chmod(save, &path, &s);
     assert!(path.is_file(), "save writes {}", path.display());
     #[cfg(unix)]
     {
-        assert_eq!(
-            mode(&path),
+        assert_mode(
+            &path,
+            0o777,
             0o600,
-            "the token file holds secrets: mode 0600, readable by its owner only (book/src/lesson07/index.md), got {:o}",
-            mode(&path)
+            "the token file holds secrets: readable by its owner only",
         );
-        assert_eq!(
-            mode(&folder) & 0o077,
+        assert_mode(
+            &folder,
+            0o077,
             0,
-            "the folders save creates: mode 0700, got {:o}",
-            mode(&folder)
+            "the folders save creates: 0700 (only the group and other bits are checked, which must be 0)",
         );
     }
     assert_eq!(
@@ -480,14 +550,15 @@ pub fn save_replaces_the_file_by_rename<S: Stored>(save: Save<S>, load: Load<S>)
         std::fs::metadata(&path).unwrap().ino()
     };
     let s: S = sample(2);
-    save(&path, &s).unwrap_or_else(|e| panic!("save over an existing file: {}", e.0));
+    save_without_chmod(save, &path, &s);
     #[cfg(unix)]
     {
         use std::os::unix::fs::MetadataExt;
-        assert_eq!(
-            mode(&path),
+        assert_mode(
+            &path,
+            0o777,
             0o600,
-            "a 0644 file was there before; the saved one must be 0600 all the same: write a new file (mode 0600) and rename it over the old one"
+            "a 0644 file was there before; the saved one must be 0600 all the same: write a new file (mode 0600) and rename it over the old one",
         );
         assert_ne!(
             std::fs::metadata(&path).unwrap().ino(),
@@ -559,11 +630,17 @@ pub fn good_saved_tokens_are_used_without_network<S: Stored>(valid_tokens: Valid
             saved,
             "return the saved tokens as they are (expires_at {expires_at:?})"
         );
-        assert_eq!(calls.get(), 0, "good saved tokens need no new permission");
-        assert_eq!(
+        assert_count(
+            calls.get() as usize,
+            0,
+            "calls of authorize",
+            "good saved tokens need no new permission",
+        );
+        assert_count(
             endpoint.received().len(),
             0,
-            "good saved tokens need no network at all: no refresh"
+            "requests to the check's stand-in provider",
+            "good saved tokens need no network at all: no refresh",
         );
     }
 }
@@ -585,10 +662,11 @@ pub fn expiring_tokens_are_refreshed_and_saved<S: Stored>(valid_tokens: ValidTok
     )
     .unwrap_or_else(|e| panic!("50 s before expiry, refresh: got {}", e.0));
     let got = plain(&got);
-    assert_eq!(
-        calls.get(),
+    assert_count(
+        calls.get() as usize,
         0,
-        "a working refresh token needs no new permission"
+        "calls of authorize",
+        "a working refresh token needs no new permission",
     );
     assert_ne!(
         got.access_token,
@@ -637,10 +715,11 @@ pub fn a_refused_refresh_token_means_asking_again<S: Stored>(valid_tokens: Valid
             )
         });
     let got = plain(&got);
-    assert_eq!(
-        calls.get(),
+    assert_count(
+        calls.get() as usize,
         1,
-        "the provider refused the refresh token with invalid_grant: call authorize, once"
+        "calls of authorize",
+        "the provider refused the refresh token with invalid_grant: call authorize, once",
     );
     assert_eq!(
         Some(got.access_token.clone()),
@@ -676,10 +755,11 @@ pub fn no_saved_tokens_means_asking_for_permission<S: Stored>(valid_tokens: Vali
                 e.0
             )
         });
-        assert_eq!(
-            calls.get(),
+        assert_count(
+            calls.get() as usize,
             1,
-            "no usable saved tokens: call authorize once"
+            "calls of authorize",
+            "no usable saved tokens: call authorize once",
         );
         let expected = kept(&tokens("lab_at_new", Some("lab_rt_new"), Some(3600)), at(T));
         assert_eq!(
@@ -690,7 +770,12 @@ pub fn no_saved_tokens_means_asking_for_permission<S: Stored>(valid_tokens: Vali
         assert_eq!(read_kept(&path), expected, "and save them");
         std::fs::remove_file(&path).unwrap();
     }
-    assert_eq!(endpoint.received().len(), 0, "nothing to refresh");
+    assert_count(
+        endpoint.received().len(),
+        0,
+        "requests to the check's stand-in provider",
+        "nothing to refresh",
+    );
 }
 
 pub fn a_provider_outage_keeps_the_saved_tokens<S: Stored>(valid_tokens: ValidTokens<S>) {
@@ -714,10 +799,11 @@ pub fn a_provider_outage_keeps_the_saved_tokens<S: Stored>(valid_tokens: ValidTo
             at(T),
             &mut no_authorize(&calls),
         );
-        assert_eq!(
-            endpoint.received().len(),
-            1,
-            "expires_at {expires_at}, now {T}: try to refresh"
+        let tries = endpoint.received().len();
+        assert!(
+            tries == 1,
+            "the access token expires {}: valid_tokens should try to refresh once, and the token endpoint (which answers 503) got {tries} requests",
+            if still_good { "in 30 s" } else { "5 s ago" }
         );
         if still_good {
             let got = result.unwrap_or_else(|e| {
@@ -737,10 +823,10 @@ pub fn a_provider_outage_keeps_the_saved_tokens<S: Stored>(valid_tokens: ValidTo
                 "the token endpoint answered 503 and the access token has expired: report it as an error, got {result:?}"
             );
         }
-        assert_eq!(
-            calls.get(),
-            0,
-            "a 503 is not a refused refresh token (only invalid_grant is): do not ask for permission again"
+        assert!(
+            calls.get() == 0,
+            "a 503 is not a refused refresh token (only invalid_grant is): do not ask for permission again; authorize was called {} times",
+            calls.get()
         );
         assert_eq!(
             read_kept(&path),
@@ -975,6 +1061,54 @@ pub fn logout_keeps_the_file_when_the_provider_fails(logout: Logout) {
     );
 }
 
+/// What `logout` says when the provider cannot be told (no revocation
+/// endpoint) is judged by meaning: it names the deleted file, says the tokens
+/// still work (they stay valid until they expire), and claims no revocation.
+fn judge_logout_without_revocation(said: &str, path: &Path) {
+    let example = format!(
+        "Deleted {}; the provider has no revocation endpoint, so the tokens stay valid until they expire",
+        path.display()
+    );
+    let lower = said.to_lowercase();
+    assert!(
+        said.contains(&path.display().to_string()),
+        "name the file you deleted ({}), so the person knows which; you said {said:?}. For example: {example:?}",
+        path.display()
+    );
+    let still_work = [
+        "valid",
+        "still work",
+        "usable",
+        "until they expire",
+        "not revoked",
+        "were not told",
+        "was not told",
+        "not been told",
+        "no revocation",
+        "cannot revoke",
+        "can't revoke",
+        "could not revoke",
+        "not be revoked",
+    ];
+    assert!(
+        still_work.iter().any(|w| lower.contains(w)),
+        "say that the tokens still work: the provider was not told, so they stay valid until they expire. \
+         Any of these words does it: {}; you said {said:?}. For example: {example:?}",
+        still_work.map(|w| format!("{w:?}")).join(", ")
+    );
+    // "revoked", unless "not", "n't", "never" or "be(en)" come just before it.
+    let claims_revocation = lower.match_indices("revoked").any(|(at, _)| {
+        let before = &lower[..at];
+        !["not ", "n't ", "never ", "be ", "been "]
+            .iter()
+            .any(|w| before.ends_with(w))
+    });
+    assert!(
+        !claims_revocation,
+        "nothing was revoked (there is no revocation endpoint): do not say it was; you said {said:?}. For example: {example:?}"
+    );
+}
+
 pub fn logout_without_a_revocation_endpoint_deletes_and_says_so(logout: Logout) {
     let endpoint = Scripted::start(vec![json_answer(200, "{}")]);
     let mut client = client_at(&endpoint.base);
@@ -985,15 +1119,13 @@ pub fn logout_without_a_revocation_endpoint_deletes_and_says_so(logout: Logout) 
     let said = logout(&client, &path)
         .unwrap_or_else(|e| panic!("no revocation endpoint: still delete the file; got {}", e.0));
     assert!(!path.exists(), "delete the file");
-    assert_eq!(
+    assert_count(
         endpoint.received().len(),
         0,
-        "there is nowhere to send anything"
+        "requests to the check's stand-in provider",
+        "there is nowhere to send anything",
     );
-    assert!(
-        said.to_lowercase().contains("not"),
-        "say that the provider was not told (the tokens stay valid until they expire), got {said:?}"
-    );
+    judge_logout_without_revocation(&said, &path);
     assert!(
         logout(&client, &path).is_ok(),
         "logging out twice is fine: nothing to do"
@@ -1018,10 +1150,11 @@ pub fn logout_touches_only_this_providers_tokens(token_file: TokenFile, logout_f
     let client_b = client_at(&endpoint.base);
     let said = logout_from(&client_b, &tmp.0)
         .unwrap_or_else(|e| panic!("nothing saved for this provider is no error: {}", e.0));
-    assert_eq!(
+    assert_count(
         endpoint.received().len(),
         0,
-        "nothing saved for this provider: send it nothing (certainly not another provider's tokens)"
+        "requests to the check's stand-in provider",
+        "nothing saved for this provider: send it nothing (certainly not another provider's tokens)",
     );
     assert!(
         said.contains("No saved tokens")
@@ -1109,6 +1242,7 @@ macro_rules! lesson07_suite {
             expires_at_is_absolute => $crate::lesson07::expires_at_is_absolute($k::stored_from);
             refreshes_60_seconds_before_expiry => $crate::lesson07::refreshes_60_seconds_before_expiry($k::needs_refresh);
             refresh_rotates_and_the_old_refresh_token_is_refused => $crate::lesson07::refresh_rotates_and_the_old_refresh_token_is_refused($k::refresh);
+            refresh_without_a_refresh_token_sends_nothing => $crate::lesson07::refresh_without_a_refresh_token_sends_nothing($k::refresh);
             refresh_keeps_what_the_answer_leaves_out => $crate::lesson07::refresh_keeps_what_the_answer_leaves_out($k::refresh);
             an_expired_access_token_is_refused_and_a_refreshed_one_works => $crate::lesson07::an_expired_access_token_is_refused_and_a_refreshed_one_works($k::needs_refresh, $k::refresh);
             saves_0600_in_a_new_folder => $crate::lesson07::saves_0600_in_a_new_folder($k::save, $k::load);

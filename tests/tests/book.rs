@@ -6,6 +6,8 @@
 //! - every link between pages finds its page, and its `#heading`;
 //! - the lessons of `lessons/lessons.toml` and the lesson chapters match one to one;
 //! - no Rust code is pasted: Rust blocks only `{{#include}}` files `cargo test` builds;
+//! - every text a check expects (`tests/src/expected/lessonNN_*.txt`) is shown in
+//!   its lesson's chapter as it is, in a `text` block that reads without mdBook;
 //! - the commands and mock provider facts the book names exist in the code.
 //!
 //! `.ci/book.sh` builds the book and checks the HTML (diagrams, nothing loaded
@@ -602,6 +604,36 @@ fn no_rust_code_is_pasted_into_the_book() {
                     pasted[0]
                 ));
             }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// The texts the checks expect are pasted, not included, so that the chapter
+/// reads the same in an editor or on a forge as in the rendered book; this
+/// keeps each copy equal to the file the check compares with.
+#[test]
+fn every_expected_text_is_shown_in_its_chapter() {
+    let mut problems = Vec::new();
+    let dir = root().join("tests/src/expected");
+    for entry in std::fs::read_dir(&dir).expect("tests/src/expected") {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let Some(id) = name
+            .strip_prefix("lesson")
+            .and_then(|rest| rest.get(..2))
+            .filter(|id| id.bytes().all(|b| b.is_ascii_digit()))
+        else {
+            problems.push(format!("tests/src/expected/{name}: name it lessonNN_….txt"));
+            continue;
+        };
+        let chapter = format!("lesson{id}/index.md");
+        let page = read(&src().join(&chapter));
+        let block = format!("```text\n{}\n```", read(&path).trim_end());
+        if !page.contains(&block) {
+            problems.push(format!(
+                "book/src/{chapter} should show tests/src/expected/{name} as it is, in a ```text block"
+            ));
         }
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));

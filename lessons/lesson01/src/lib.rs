@@ -13,10 +13,10 @@ pub fn serve_one_request(
     server: &tiny_http::Server,
     out: &mut dyn Write,
 ) -> io::Result<Vec<(String, String)>> {
-    // TODO: 1. Wait for a request: server.recv()?
-    //       2. Take the part of request.url() after '?' (or "") and decode it with query_pairs.
-    //       3. Print `(no query parameters)` or one `name = "value"` line per pair (`{name} = {value:?}`).
-    //       4. Answer with request.respond(labkit::page(200, title, message))? and return the pairs.
+    // TODO: Wait for one request. Decode the query part of its URL (after `?`; none is
+    //       fine) with your query_pairs. Print one `name = "value"` line per pair, in
+    //       order, or `(no query parameters)`. Answer the browser with a page and
+    //       status 200, then return the pairs.
     todo!(
         "Step 1: serve one request and print its parameters — see chapter 1 (book/src/lesson01/index.md)"
     )
@@ -24,6 +24,7 @@ pub fn serve_one_request(
 
 /// Step 2: the query string's name/value pairs, decoded, in order, repeats kept.
 pub fn query_pairs(query: &str) -> Vec<(String, String)> {
-    // TODO: Use url::form_urlencoded::parse on the bytes, then .into_owned().collect().
+    // TODO: Decode the query as browsers encode forms (`+` is a space, `%XX` are
+    //       UTF-8 bytes) into name/value pairs: in order, repeats and empty values kept.
     todo!("Step 2: decode the query string — see chapter 1 (book/src/lesson01/index.md)")
 }

@@ -20,10 +20,10 @@ pub fn listen_and_open(
     open: &dyn Fn(&str) -> io::Result<()>,
     out: &mut dyn Write,
 ) -> Result<Vec<(String, String)>, LabError> {
-    // TODO: 1. Listen first: let server = labkit::listen(port)?;
-    //       2. Build http://127.0.0.1:PORT/?name=value… (a query, so there is something to print)
-    //          with the port the listener really got (labkit::port_of).
-    //       3. Print the URL to `out`, then call open(&url); if that fails, say so and keep going.
-    //       4. Serve the one request with serve_one_request and return its pairs.
+    // TODO: Listen first (a browser opened before the listener finds nobody home).
+    //       Then print a URL to `out` that names the port the listener really got and
+    //       carries a query (so there is something to print), and open it in the
+    //       browser; if that fails, say so and go on. Serve that one request and
+    //       return its pairs.
     todo!("Step 1: listen, then open the browser — see chapter 2 (book/src/lesson02/index.md)")
 }

@@ -16,14 +16,17 @@ pub use earlier::*;
 /// Step 1: a fresh `state` for one authorization request: 256 bits from the
 /// operating system's secure random source, in base64url (43 characters).
 pub fn new_state() -> String {
-    // TODO: Fill 32 bytes with getrandom::getrandom, then encode them with URL_SAFE_NO_PAD.encode.
+    // TODO: 32 bytes from the operating system's secure random source, in base64url
+    //       without padding (43 characters). Not a clock, a counter or a seeded
+    //       generator: the checks look at the bytes.
     todo!("Step 1: make a fresh, unguessable state — see chapter 3 (book/src/lesson03/index.md)")
 }
 
 /// Step 2: the URL that asks the provider for permission (RFC 6749 §4.1.1).
 pub fn authorization_url(client: &Client, redirect_uri: &str, state: &str) -> String {
-    // TODO: Parse client.authorize_url with url::Url::parse, then append response_type=code,
-    //       client_id, redirect_uri, scope and state with url.query_pairs_mut().append_pair(…).
+    // TODO: The authorization endpoint with five parameters added (RFC 6749 §4.1.1):
+    //       response_type=code, client_id, redirect_uri, scope and state. Every value
+    //       encoded; a query the endpoint already has is kept (§3.1).
     todo!("Step 2: build the authorization URL — see chapter 3 (book/src/lesson03/index.md)")
 }
 
@@ -36,11 +39,12 @@ pub fn wait_for_callback(
     state: &str,
     deadline: Instant,
 ) -> Result<Secret, CallbackError> {
-    // TODO: Loop: server.recv_timeout(time left until the deadline) — Ok(None) means time is up.
-    //       A path other than /callback: answer 404 and keep waiting.
-    //       Decode the query with query_pairs. A state other than ours: answer 400 and keep waiting.
-    //       An `error` parameter: answer a page, return Denied (access_denied) or Provider.
-    //       A `code`: answer a success page that does not show it, return Ok(Secret::new(code)).
-    //       Pages: labkit::page(status, title, message); bad news: labkit::notice(title, message).
+    // TODO: Answer requests until one ends the wait; past the deadline: TimedOut.
+    //       - Another path than /callback: 404, keep waiting.
+    //       - A parameter sent twice counts as absent (which one would be meant?).
+    //       - A state other than ours, or none: 400, keep waiting.
+    //       - Our state and an `error`: a page, then Denied for access_denied, else Provider.
+    //       - Our state and a `code`: a success page that does not show it, then the code.
+    //       - Our state, but neither: 400, keep waiting.
     todo!("Step 3: wait for the browser to come back — see chapter 3 (book/src/lesson03/index.md)")
 }

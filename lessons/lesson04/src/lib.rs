@@ -20,14 +20,12 @@ pub fn exchange_code(
     code: &Secret,
     redirect_uri: &str,
 ) -> Result<Tokens, TokenError> {
-    // TODO: 1. A ureq agent that reads error statuses and follows no redirects:
-    //          ureq::Agent::config_builder().http_status_as_error(false).max_redirects(0).build().into()
-    //       2. POST a form to client.token_url: grant_type=authorization_code, code, redirect_uri;
-    //          header Accept: application/json; with a secret, Authorization: basic_auth(…);
-    //          without one, add client_id to the form. Use .send_form(form).
-    //       3. Read the status and the body. 200: parse Tokens with serde_json (Bearer only);
-    //          4xx: parse ErrorBody into TokenError::Rejected; 5xx: ServerError; else UnexpectedStatus.
-    //          A body that does not parse: TokenError::NotJson.
+    // TODO: POST a form to the token endpoint (RFC 6749 §4.1.3): grant_type=authorization_code,
+    //       code, redirect_uri; ask for JSON; follow no redirects. With a client secret,
+    //       authenticate with HTTP Basic (§2.3.1); without one, put client_id in the form.
+    //       Read the answer whatever its status: 200 → Tokens (Bearer only, else
+    //       UnsupportedTokenType); 4xx → Rejected with the body's error (§5.2); 5xx →
+    //       ServerError; other → UnexpectedStatus; a body that does not parse → NotJson.
     todo!("Step 1: trade the code for tokens — see chapter 4 (book/src/lesson04/index.md)")
 }
 

@@ -20,10 +20,12 @@ const MAX_RETRIES: u32 = 5;
 /// Step 1: GETs `url` with the access token and returns the body of a 200 answer.
 /// A 429 is waited out as the API asks (`Retry-After`), with `sleep`.
 fn api_get(url: &str, token: &Secret, sleep: &dyn Fn(Duration)) -> Result<String, ApiError> {
-    // TODO: Loop up to MAX_RETRIES + 1 times: GET url with header `Authorization: Bearer <token>`.
-    //       200: return the body. 401: ApiError::Unauthorized. 403: ApiError::Forbidden.
-    //       429: sleep(Retry-After seconds, 1 if missing) and try again. Else ApiError::Status.
-    //       After the last try: ApiError::RateLimited.
+    // TODO: GET `url` with the token in the Authorization header (Bearer, never in the URL).
+    //       200: the body. 401: Unauthorized { description }, the description being the
+    //       API's reason (its JSON error_description, else error, else the body's start).
+    //       403: Forbidden, the same way. 429: wait as Retry-After says (1 s if it does not
+    //       say) with `sleep`, then try again; after MAX_RETRIES waits: RateLimited.
+    //       Anything else: Status.
     todo!("Step 1: call the API with the access token — see chapter 5 (book/src/lesson05/index.md)")
 }
 
@@ -33,9 +35,10 @@ pub fn fetch_profile(
     token: &Secret,
     sleep: &dyn Fn(Duration),
 ) -> Result<Profile, ApiError> {
-    let body = api_get(&format!("{}/me", client.api_url), token, sleep)?;
-    serde_json::from_str(&body).map_err(|_| ApiError::Status {
-        status: 200,
+    let url = format!("{}/me", client.api_url);
+    let body = api_get(&url, token, sleep)?;
+    serde_json::from_str(&body).map_err(|_| ApiError::Unreadable {
+        url,
         body_start: labkit::body_start(&body),
     })
 }
@@ -49,10 +52,9 @@ pub fn collect_posts(
     progress: &ProgressBar,
     sleep: &dyn Fn(Duration),
 ) -> Result<usize, ApiError> {
-    // TODO: GET {api_url}/posts?limit=100, then again with &cursor=NEXT while `next` is not null
-    //       (build the URL with url::Url and query_pairs_mut so the cursor is encoded).
-    //       Write each post as one JSON line (serde_json::to_writer, then writeln!), call
-    //       progress.inc(1), and return how many posts you wrote.
+    // TODO: Ask {api_url}/posts for pages of 100 posts; while a page's `next` is not
+    //       null, ask again with that cursor (encoded in the URL). Write each post to
+    //       `out` as one line of JSON, tick `progress` once per post, and return how many.
     todo!("Step 2: collect every post — see chapter 5 (book/src/lesson05/index.md)")
 }
 

@@ -17,24 +17,23 @@ pub use earlier::*;
 /// redirect URI that names the port it really got. Port 0 asks the system for
 /// any free port (RFC 8252 §7.3: the provider accepts any port on loopback).
 pub fn bind_loopback(port: u16) -> Result<(tiny_http::Server, String), LabError> {
-    // TODO: `labkit::listen(port)?` binds 127.0.0.1 (never 0.0.0.0). With port 0 the
-    //       real port is known only after binding: `labkit::port_of(&server)`.
-    //       Return the server and "http://127.0.0.1:{real port}/callback".
+    // TODO: Listen on 127.0.0.1 only (never 0.0.0.0) on `port` (0: any free port),
+    //       and return the listener with http://127.0.0.1:PORT/callback naming the
+    //       port it really got.
     todo!("Step 1: bind the listener to a free port — see chapter 6 (book/src/lesson06/index.md)")
 }
 
 /// Step 2: a fresh PKCE code verifier: 32 random bytes in base64url, so 43
 /// characters from the unreserved set `A-Z a-z 0-9 - _` (RFC 7636 §4.1).
 pub fn new_verifier() -> Secret {
-    // TODO: like lesson 03's `new_state` (see src/earlier.rs), wrapped in a Secret.
+    // TODO: Like lesson 03's state (see src/earlier.rs), wrapped in a Secret.
     todo!("Step 2: make a code verifier — see chapter 6 (book/src/lesson06/index.md)")
 }
 
 /// Step 3: the S256 code challenge: `BASE64URL(SHA256(verifier))`, no padding
 /// (RFC 7636 §4.2). Only the challenge leaves the program before the exchange.
 pub fn code_challenge(verifier: &Secret) -> String {
-    // TODO: hash the verifier's text with `Sha256::digest(…)`, then
-    //       `URL_SAFE_NO_PAD.encode(…)` the 32 bytes of the hash.
+    // TODO: BASE64URL(SHA256(the verifier's text)), without padding.
     todo!("Step 3: derive the S256 challenge — see chapter 6 (book/src/lesson06/index.md)")
 }
 
@@ -46,10 +45,8 @@ pub fn authorization_url(
     state: &str,
     challenge: &str,
 ) -> String {
-    // TODO: lesson 03's five parameters (response_type, client_id, redirect_uri, scope,
-    //       state), then code_challenge and code_challenge_method=S256.
-    //       `url::Url::parse(&client.authorize_url)` (a Result: `.expect("the authorization
-    //       endpoint is a URL")`), then `.query_pairs_mut().append_pair(…)`.
+    // TODO: Lesson 03's five parameters, then code_challenge and
+    //       code_challenge_method=S256 (never "plain": the verifier must stay here).
     todo!(
         "Step 4: send the challenge with the request — see chapter 6 (book/src/lesson06/index.md)"
     )
@@ -64,8 +61,7 @@ pub fn exchange_code(
     redirect_uri: &str,
     verifier: &Secret,
 ) -> Result<Tokens, TokenError> {
-    // TODO: `token_request(client, &[…])` (src/earlier.rs) sends any grant with this
-    //       client's authentication. The grant: grant_type=authorization_code, code,
-    //       redirect_uri, and code_verifier.
+    // TODO: Lesson 04's exchange with one more field, code_verifier. src/earlier.rs
+    //       already sends any grant with this client's authentication.
     todo!("Step 5: send the verifier with the code — see chapter 6 (book/src/lesson06/index.md)")
 }

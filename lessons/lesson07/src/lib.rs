@@ -49,9 +49,8 @@ pub fn unix_seconds(time: SystemTime) -> u64 {
 /// Step 1: the tokens of a token response as kept between runs: `expires_in`
 /// (seconds from when the answer came) becomes `expires_at` (a point in time).
 pub fn stored_from(tokens: Tokens, now: SystemTime) -> StoredTokens {
-    // TODO: expires_at = unix_seconds(now) + tokens.expires_in (None stays None;
-    //       saturating_add, in case a provider sends a huge number). Move the
-    //       access token, refresh token and scope over as they are.
+    // TODO: expires_at = now + expires_in, in Unix seconds (none stays none; a huge
+    //       expires_in must not overflow). The rest moves over as it is.
     todo!(
         "Step 1: turn expires_in into an absolute expiry — see chapter 7 (book/src/lesson07/index.md)"
     )
@@ -60,8 +59,8 @@ pub fn stored_from(tokens: Tokens, now: SystemTime) -> StoredTokens {
 /// Step 2: true when the access token expires within [`REFRESH_EARLY`]. A
 /// token without a known expiry is used until the API refuses it.
 pub fn needs_refresh(stored: &StoredTokens, now: SystemTime) -> bool {
-    // TODO: true when unix_seconds(now) + REFRESH_EARLY (in seconds) reaches
-    //       stored.expires_at; false when there is no expires_at.
+    // TODO: true when now + REFRESH_EARLY reaches expires_at; false when the expiry
+    //       is unknown.
     todo!("Step 2: decide when to refresh — see chapter 7 (book/src/lesson07/index.md)")
 }
 
@@ -71,27 +70,21 @@ pub fn refresh(
     stored: &StoredTokens,
     now: SystemTime,
 ) -> Result<StoredTokens, TokenError> {
-    // TODO: 1. No stored.refresh_token: Err(TokenError::Rejected { status: 400,
-    //          code: ErrorCode::InvalidGrant, description: Some(…) }).
-    //       2. token_request(client, &[("grant_type", "refresh_token"),
-    //          ("refresh_token", …expose())]) sends it (lesson 04's code, in earlier.rs).
-    //       3. stored_from(tokens, now); if the answer had no refresh_token, keep the
-    //          old one; if it had no scope, keep the old scope.
+    // TODO: No saved refresh token: Err(TokenError::NoRefreshToken), nothing sent.
+    //       Else the refresh grant (RFC 6749 §6) with the client's authentication, as
+    //       lesson 04 sends a grant, and its answer stored as step 1 does. When the answer
+    //       leaves out the refresh token or the scope, keep the old one.
     todo!("Step 3: refresh the tokens — see chapter 7 (book/src/lesson07/index.md)")
 }
 
 /// Step 4: writes the tokens to `path` so that only the user can read them,
 /// and so that a crash leaves the old file or the new one, never half of one.
 pub fn save(path: &Path, stored: &StoredTokens) -> Result<(), LabError> {
-    // TODO: 1. Create the folder (path.parent(), or "." if empty) with
-    //          fs::DirBuilder: recursive(true) and, on Unix, mode 0o700
-    //          (std::os::unix::fs::DirBuilderExt, under #[cfg(unix)]).
-    //       2. Open a new file in that folder, e.g. ".tokens.json.<random>.tmp", with
-    //          fs::OpenOptions: write(true), create_new(true) and, on Unix, mode 0o600
-    //          (std::os::unix::fs::OpenOptionsExt).
-    //       3. Write serde_json::to_vec_pretty(stored)?, then file.sync_all().
-    //       4. fs::rename(temp, path). If anything failed, remove the temp file
-    //          and return a LabError naming the path.
+    // TODO: Only the user may read the file, from its first moment: create missing
+    //       folders 0700, and write the JSON to a new file in the same folder, created
+    //       0600 (not chmod-ed afterwards: the checks see that), synced to the disk,
+    //       then renamed over `path`, so a crash leaves the old file or the new one.
+    //       On failure, remove the new file and return a LabError naming the path.
     todo!("Step 4: save the tokens safely — see chapter 7 (book/src/lesson07/index.md)")
 }
 
@@ -105,16 +98,15 @@ pub fn valid_tokens(
     now: SystemTime,
     authorize: &mut dyn FnMut() -> Result<Tokens, LabError>,
 ) -> Result<StoredTokens, LabError> {
-    // TODO: 1. load(path)?. Saved tokens that do not needs_refresh(): print
-    //          "Using saved tokens (the access token {expiry_in_words})", return them.
-    //       2. No refresh token saved: say so ("signing in again") and go on to 4.
-    //       3. Otherwise refresh(…). Ok: save(path, &fresh)? at once, return it.
-    //          Err(TokenError::Rejected { code: ErrorCode::InvalidGrant, .. }): say so
-    //          and go on to 4. Any other error while unix_seconds(now) is still
-    //          before expires_at: print a one-line warning and return the saved
-    //          tokens (they still work). Past expiry: return the error (e.into()).
-    //       4. Nothing saved (or no way to refresh): stored_from(authorize()?, now),
-    //          save it, return it.
+    // TODO: 1. Saved tokens that need no refresh: print "Using saved tokens (the access
+    //          token {expiry_in_words})" and return them.
+    //       2. No refresh token saved: say so ("… signing in again") and go to 4.
+    //       3. Refresh. It worked: save at once (the old refresh token is dead), return.
+    //          Refused with invalid_grant: say so, go to 4. Another error while the
+    //          access token still works: a one-line warning, return the saved tokens.
+    //          Past expiry: return the error.
+    //       4. Nothing usable: tokens from `authorize`, stored, saved (print "Saved the
+    //          tokens to PATH"), returned.
     todo!(
         "Step 5: use, refresh or replace the saved tokens — see chapter 7 (book/src/lesson07/index.md)"
     )
@@ -123,12 +115,10 @@ pub fn valid_tokens(
 /// Step 6: logs out: asks the provider to revoke the tokens (RFC 7009), then
 /// deletes the file. Returns what was done, in words.
 pub fn logout(client: &Client, path: &Path) -> Result<String, LabError> {
-    // TODO: 1. load(path)?; None: remove the file if there is one (it may be garbled)
-    //          and return Ok("No saved tokens in …").
-    //       2. No client.revoke_url: fs::remove_file(path)?, and return a message saying
-    //          the provider was not told (the tokens stay valid until they expire).
-    //       3. revoke(client, url, refresh token, "refresh_token")? first, if there is
-    //          one, then revoke(…, access token, "access_token")?.
-    //       4. Only then fs::remove_file(path)?; return what was done.
+    // TODO: Nothing saved: remove the file if there is one (it may be garbled) and say
+    //       there was nothing to do. No revocation endpoint: delete the file and say,
+    //       naming it, that the tokens stay valid until they expire. Else revoke the
+    //       refresh token (if any), then the access token (RFC 7009), and only then
+    //       delete the file; say what was done, naming the file.
     todo!("Step 6: log out: revoke, then delete — see chapter 7 (book/src/lesson07/index.md)")
 }

@@ -24,12 +24,9 @@ pub fn authorization_url(
     state: &str,
     verifier: &Secret,
 ) -> String {
-    // TODO: 1. Parse client.authorize_url with url::Url and append, with query_pairs_mut():
-    //          response_type=code, client_id, redirect_uri, scope (client.scope: all three
-    //          take spaces in the request), state.
-    //       2. Unless profile.pkce is PkceSupport::NotSupported, add code_challenge
-    //          (code_challenge(verifier), from lesson 06) and code_challenge_method=S256.
-    //       3. Append every (name, value) of profile.extra_authorize_params.
+    // TODO: Lesson 03's five parameters (client.scope as it is: spaces), then, unless
+    //       the profile says PKCE is not supported, lesson 06's challenge, then every
+    //       extra parameter the profile lists.
     todo!(
         "Step 1: build the authorization URL from the profile — see chapter 8 (book/src/lesson08/index.md)"
     )
@@ -44,15 +41,10 @@ pub fn request_token(
     redirect_uri: &str,
     verifier: &Secret,
 ) -> Result<TokenResponse, TokenError> {
-    // TODO: 1. A ureq agent as in lesson 04: http_status_as_error(false), max_redirects(0).
-    //       2. The form: grant_type=authorization_code, code, redirect_uri, and
-    //          code_verifier unless profile.pkce is PkceSupport::NotSupported.
-    //       3. POST it to client.token_url with the header Accept: application/json.
-    //          With a secret, profile.client_auth says where it goes: the header
-    //          Authorization: basic_auth(…) (lesson 04), or client_id and
-    //          client_secret in the form. Without one: client_id in the form.
-    //       4. Read the status, the Content-Type header and the body, and give them
-    //          to read_token_response (Step 3).
+    // TODO: Lesson 04's request, the profile's way: code_verifier unless the profile
+    //       says PKCE is not supported; the client secret where profile.client_auth
+    //       says (the Basic header, or the form); without a secret, client_id in the
+    //       form. Hand the status, the Content-Type and the body to step 3.
     todo!(
         "Step 2: send the token request the profile's way — see chapter 8 (book/src/lesson08/index.md)"
     )
@@ -68,15 +60,14 @@ pub fn read_token_response(
     content_type: &str,
     body: &str,
 ) -> Result<TokenResponse, TokenError> {
-    // TODO: 1. 5xx: TokenError::ServerError; a status other than 200 or 4xx: UnexpectedStatus.
-    //       2. The fields: form_fields(body) if the Content-Type (before any `;`) is
-    //          application/x-www-form-urlencoded, else json_fields(body) (None: NotJson).
-    //       3. An `error` field is an error whatever the status (GitHub answers 200):
-    //          TokenError::Rejected, its code mapped through profile.error_codes when
-    //          listed there, the provider's own code kept in the description.
-    //       4. No error but not 200: NotJson. Else: access_token (missing: NotJson),
-    //          token_type (missing means Bearer; another type: UnsupportedTokenType),
-    //          expires_in as a number, refresh_token if any, scope split on commas and spaces.
+    // TODO: 5xx: ServerError; a status other than 200 or 4xx: UnexpectedStatus.
+    //       Read the fields as a form or as JSON, by the Content-Type (unreadable: NotJson).
+    //       An `error` field is an error whatever the status (GitHub answers 200):
+    //       Rejected, its code mapped through profile.error_codes, the provider's own
+    //       code kept in the description. No error but not 200: NotJson. Else the tokens:
+    //       access_token (missing: NotJson), token_type (missing means Bearer; another:
+    //       UnsupportedTokenType), expires_in, refresh_token if any, scope split on
+    //       commas and spaces.
     todo!(
         "Step 3: read the token response whatever the provider sends — see chapter 8 (book/src/lesson08/index.md)"
     )

@@ -75,12 +75,10 @@ impl std::error::Error for DeviceError {}
 /// Step 1: asks the device authorization endpoint for a device code and a user
 /// code (RFC 8628 §3.1–3.2).
 pub fn request_device_code(client: &Client) -> Result<DeviceAuthorization, TokenError> {
-    // TODO: POST a form to client.device_url (no device_url: TokenError::Network saying
-    //       "add --device-url") with client_id, and scope when client.scope is not empty;
-    //       header Accept: application/json; with a client secret, also
-    //       Authorization: basic_auth(…). Use token_agent() and .send_form(form).
-    //       Not 200: return token_error(status, &body). 200: parse the body into a
-    //       DeviceAuthorization with serde_json (not JSON: TokenError::NotJson).
+    // TODO: Ask the device authorization endpoint (RFC 8628 §3.1) for a code: client_id,
+    //       and scope unless it is empty; with a client secret, authenticate as lesson 04
+    //       does. No device endpoint: an error that says to add --device-url. Not 200: the
+    //       token error the answer holds. 200: the DeviceAuthorization (not JSON: NotJson).
     todo!("Step 1: ask for a device code — see chapter 9 (book/src/lesson09/index.md)")
 }
 
@@ -92,14 +90,11 @@ pub fn poll_for_tokens(
     device: &DeviceAuthorization,
     sleep: &dyn Fn(Duration),
 ) -> Result<Tokens, DeviceError> {
-    // TODO: Loop: stop with DeviceError::Expired when the time waited plus the interval
-    //       reaches device.expires_in; else sleep(interval), then POST a form to
-    //       client.token_url: grant_type=DEVICE_GRANT, device_code, client_id (and
-    //       Authorization: basic_auth(…) with a secret). read_tokens(status, &body) reads
-    //       the answer. On TokenError::Rejected with ErrorCode::Other(code):
-    //       authorization_pending → poll again; slow_down → interval += 5 s, poll again;
-    //       access_denied → DeviceError::Denied; expired_token → DeviceError::Expired.
-    //       Anything else: DeviceError::Token(error).
+    // TODO: Poll the token endpoint (RFC 8628 §3.4) every `interval`, waiting first, until
+    //       the person decides; stop with Expired before the time waited plus the
+    //       interval reaches expires_in. The answers (§3.5): tokens → done;
+    //       authorization_pending → poll again; slow_down → 5 s more between polls;
+    //       access_denied → Denied; expired_token → Expired; anything else → Token(error).
     todo!(
         "Step 2: poll the token endpoint until the person decides — see chapter 9 (book/src/lesson09/index.md)"
     )

@@ -8,7 +8,7 @@
 
 use std::time::{Duration, SystemTime};
 
-use labkit::{Client, ErrorCode, LabError, Secret, TokenError};
+use labkit::{Client, LabError, Secret, TokenError};
 use oauth2::basic::BasicClient;
 use oauth2::{
     AccessToken, AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, ConfigurationError,
@@ -76,11 +76,8 @@ impl SyncHttpClient for UreqClient {
     type Error = ureq::Error;
 
     fn call(&self, request: HttpRequest) -> Result<HttpResponse, Self::Error> {
-        // TODO: send the request with the agent, and hand the answer back whole.
-        //       `self.agent.run(request)?` sends an `http::Request` and answers an
-        //       `http::Response<ureq::Body>`; oauth2 wants an `http::Response<Vec<u8>>`:
-        //       split it with `into_parts()`, read the body with `read_to_vec()?`,
-        //       and join them again with `HttpResponse::from_parts(parts, bytes)`.
+        // TODO: Send oauth2's request with the agent and hand the answer back whole:
+        //       status, headers and body as bytes, untouched.
         todo!(
             "Step 1: adapt ureq 3 to oauth2's HTTP client — see chapter 10 (book/src/lesson10/index.md)"
         )
@@ -92,23 +89,19 @@ impl SyncHttpClient for UreqClient {
 /// is with HTTP Basic (RFC 6749 §2.3.1). `redirect_uri` is where the browser
 /// comes back: the authorization flow needs it, refresh and logout do not.
 pub fn oauth_client(client: &Client, redirect_uri: Option<&str>) -> Result<OAuthClient, LabError> {
-    // TODO: `BasicClient::new(ClientId::new(…))`, then set each endpoint:
-    //       `.set_auth_uri(endpoint("authorization endpoint", &client.authorize_url, AuthUrl::new)?)`,
-    //       the same for `set_token_uri` (TokenUrl), `set_revocation_url_option`
-    //       (RevocationUrl, `None` without client.revoke_url), and, with a
-    //       redirect URI, `set_redirect_uri` (RedirectUrl).
-    //       With a client secret: `set_client_secret(ClientSecret::new(…))` and
-    //       `AuthType::BasicAuth`; without: `set_auth_type(AuthType::RequestBody)`.
+    // TODO: An oauth2 client for `client`: its authorization, token and (if any)
+    //       revocation endpoints, and the redirect URI if given. With a client secret,
+    //       HTTP Basic authentication; without one, client_id in the request body.
+    //       A URL that does not parse: a LabError naming which endpoint.
     todo!("Step 2: build the oauth2 client — see chapter 10 (book/src/lesson10/index.md)")
 }
 
 /// Step 3: the authorization URL (RFC 6749 §4.1.1) with a fresh state and an
 /// S256 PKCE challenge (RFC 7636 §4.3); the verifier stays in the answer.
 pub fn authorization_request(oauth: &OAuthClient, scope: &str) -> AuthRequest {
-    // TODO: `let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();`
-    //       then `oauth.authorize_url(CsrfToken::new_random)`, add each scope of
-    //       `scope` (split on spaces) with `add_scopes`, `set_pkce_challenge`, and
-    //       `.url()` gives the URL and the state. Keep all three in an AuthRequest.
+    // TODO: The authorization URL with a fresh random state, each scope of `scope`
+    //       (space-separated) and an S256 PKCE challenge; keep the URL, the state and
+    //       the verifier in an AuthRequest.
     todo!(
         "Step 3: build the authorization URL with PKCE and a state — see chapter 10 (book/src/lesson10/index.md)"
     )
@@ -123,10 +116,9 @@ pub fn exchange_code(
     verifier: PkceCodeVerifier,
     now: SystemTime,
 ) -> Result<StoredTokens, TokenError> {
-    // TODO: `let http = Noted::new(http);` (it notes the HTTP status for errors), then
-    //       `oauth.exchange_code(AuthorizationCode::new(…))`, `set_pkce_verifier`,
-    //       `.request(&http)`, and `.map_err(|e| http.token_error(e))?`.
-    //       The answer as lesson 07 keeps it: `stored_from(tokens_of(&answer)?, now)`.
+    // TODO: Trade the code and the verifier for tokens with oauth2 over `http`, a
+    //       failure as a TokenError that keeps the HTTP status, and the answer stored
+    //       as lesson 07 stores it.
     todo!(
         "Step 4: trade the code and the verifier for tokens — see chapter 10 (book/src/lesson10/index.md)"
     )
@@ -139,10 +131,9 @@ pub fn refresh(
     stored: &StoredTokens,
     now: SystemTime,
 ) -> Result<StoredTokens, TokenError> {
-    // TODO: like lesson 07: no saved refresh token is a TokenError::Rejected
-    //       (400, ErrorCode::InvalidGrant). Else, as in step 4, with
-    //       `oauth.exchange_refresh_token(&RefreshToken::new(…))`. Then rotation:
-    //       no refresh token in the answer means the old one stays good, so keep it
+    // TODO: As in lesson 07: no saved refresh token is TokenError::NoRefreshToken,
+    //       with nothing sent. Else the refresh grant, sent the way step 4 sends its
+    //       grant. No refresh token in the answer means the old one stays good: keep it
     //       (and the old scope, if the answer names none).
     todo!("Step 5: refresh the tokens — see chapter 10 (book/src/lesson10/index.md)")
 }
@@ -156,14 +147,10 @@ pub fn revoke(
     client: &Client,
     stored: &StoredTokens,
 ) -> Result<(), LabError> {
-    // TODO: for the refresh token if there is one (`RefreshToken::new(…).into()`),
-    //       then the access token (`AccessToken`), as `StandardRevocableToken`s:
-    //       `match oauth.revoke_token(token)`:
-    //         Ok(request) => `request.request(&Noted::new(http))`, a failure as a LabError;
-    //         Err(ConfigurationError::InsecureUrl(_)) if `on_loopback(oauth.revocation_url())`
-    //           => lesson 07's `revoke_by_hand(client, url, secret, hint)?`
-    //              (the hint: `token.type_hint()`, taken before `revoke_token` takes the token);
-    //         Err(e) => a LabError that says the endpoint must be HTTPS.
+    // TODO: Revoke the refresh token (if any), then the access token, each with its
+    //       type hint. oauth2 refuses a plain-http revocation endpoint: on loopback,
+    //       revoke by hand as lesson 07 does; elsewhere, a LabError saying the endpoint
+    //       must be HTTPS.
     todo!("Step 6: revoke the tokens — see chapter 10 (book/src/lesson10/index.md)")
 }
 

@@ -86,9 +86,10 @@ pub fn fetch_profile(
     token: &Secret,
     sleep: &dyn Fn(Duration),
 ) -> Result<Profile, ApiError> {
-    let body = api_get(&format!("{}/me", client.api_url), token, sleep)?;
-    serde_json::from_str(&body).map_err(|_| ApiError::Status {
-        status: 200,
+    let url = format!("{}/me", client.api_url);
+    let body = api_get(&url, token, sleep)?;
+    serde_json::from_str(&body).map_err(|_| ApiError::Unreadable {
+        url,
         body_start: labkit::body_start(&body),
     })
 }
@@ -116,8 +117,8 @@ pub fn collect_posts(
             url.query_pairs_mut().append_pair("cursor", c);
         }
         let body = api_get(url.as_str(), token, sleep)?;
-        let page: PostsPage = serde_json::from_str(&body).map_err(|_| ApiError::Status {
-            status: 200,
+        let page: PostsPage = serde_json::from_str(&body).map_err(|_| ApiError::Unreadable {
+            url: url.to_string(),
             body_start: labkit::body_start(&body),
         })?;
         for post in &page.posts {

@@ -84,11 +84,8 @@ pub fn refresh(
     now: SystemTime,
 ) -> Result<StoredTokens, TokenError> {
     let Some(refresh_token) = &stored.refresh_token else {
-        return Err(TokenError::Rejected {
-            status: 400,
-            code: ErrorCode::InvalidGrant,
-            description: Some("no refresh token was saved".into()),
-        });
+        // Nothing to send: the provider never said no, there is just no way to ask.
+        return Err(TokenError::NoRefreshToken);
     };
     // No scope: leaving it out asks for the same scope as before (§6).
     let tokens = token_request(

@@ -8,7 +8,7 @@
 
 use std::time::{Duration, SystemTime};
 
-use labkit::{Client, ErrorCode, LabError, Secret, TokenError};
+use labkit::{Client, LabError, Secret, TokenError};
 use oauth2::basic::BasicClient;
 use oauth2::{
     AccessToken, AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, ConfigurationError,
@@ -170,11 +170,8 @@ pub fn refresh(
     now: SystemTime,
 ) -> Result<StoredTokens, TokenError> {
     let Some(refresh_token) = &stored.refresh_token else {
-        return Err(TokenError::Rejected {
-            status: 400,
-            code: ErrorCode::InvalidGrant,
-            description: Some("no refresh token was saved".into()),
-        });
+        // Nothing to send: the provider never said no, there is just no way to ask.
+        return Err(TokenError::NoRefreshToken);
     };
     let http = Noted::new(http);
     // No scope: leaving it out asks for the same scope as before (§6).
