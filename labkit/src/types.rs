@@ -180,7 +180,7 @@ impl fmt::Display for TokenError {
                 match code {
                     ErrorCode::InvalidGrant => write!(
                         f,
-                        "the provider refused the grant: invalid_grant{detail}; a code works once and for a minute, a refresh token until it is rotated or revoked, so run the flow again"
+                        "the provider refused the grant: invalid_grant{detail}; a code works once and only for minutes, a refresh token until it is rotated or revoked, so run the flow again"
                     ),
                     ErrorCode::InvalidClient => write!(
                         f,
