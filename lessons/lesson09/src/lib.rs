@@ -26,7 +26,8 @@ pub struct DeviceAuthorization {
     pub device_code: Secret,
     /// What the person types, for example `WDJB-MJHT`.
     pub user_code: String,
-    /// Where the person types it.
+    /// Where the person types it. Google calls it `verification_url`.
+    #[serde(alias = "verification_url")]
     pub verification_uri: String,
     /// The same page with the code already filled in (for a QR code or a link).
     #[serde(default)]
