@@ -20,16 +20,33 @@ fn without_ipv4_it_listens_on_ipv6_loopback() {
         eprintln!("skipped: this machine has no IPv6 loopback");
         return;
     }
-    let no_ipv4 = |_| Err(LabError("cannot listen on 127.0.0.1:0: address not available".into()));
+    let no_ipv4 = |_| {
+        Err(LabError(
+            "cannot listen on 127.0.0.1:0: address not available".into(),
+        ))
+    };
     let (server, host) = listen_loopback_with(0, no_ipv4).expect("[::1] is there");
-    assert_eq!(host, "[::1]", "the redirect URI must name the address really listened on");
+    assert_eq!(
+        host, "[::1]",
+        "the redirect URI must name the address really listened on"
+    );
     let addr = server.server_addr().to_ip().unwrap();
-    assert_eq!(addr.ip(), std::net::Ipv6Addr::LOCALHOST, "loopback only, never ::");
+    assert_eq!(
+        addr.ip(),
+        std::net::Ipv6Addr::LOCALHOST,
+        "loopback only, never ::"
+    );
 }
 
 #[test]
 fn a_port_in_use_is_not_a_missing_ipv4() {
-    let in_use = |_| Err(LabError("port 8000 is in use: stop the other program or use --port 0".into()));
-    let error = listen_loopback_with(0, in_use).err().expect("the IPv4 error comes back");
+    let in_use = |_| {
+        Err(LabError(
+            "port 8000 is in use: stop the other program or use --port 0".into(),
+        ))
+    };
+    let error = listen_loopback_with(0, in_use)
+        .err()
+        .expect("the IPv4 error comes back");
     assert!(error.0.contains("in use"), "{}", error.0);
 }

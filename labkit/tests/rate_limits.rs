@@ -26,7 +26,11 @@ fn retry_after_as_an_http_date() {
     assert_eq!(retry_after(rfc850, then), Some(Duration::ZERO));
     assert_eq!(retry_after(asctime, then), Some(Duration::ZERO));
     let past = httpdate::fmt_http_date(now() - Duration::from_secs(5));
-    assert_eq!(retry_after(&past, now()), Some(Duration::ZERO), "a past date means now");
+    assert_eq!(
+        retry_after(&past, now()),
+        Some(Duration::ZERO),
+        "a past date means now"
+    );
     assert_eq!(retry_after("tomorrow", now()), None);
 }
 
@@ -43,7 +47,10 @@ fn headers(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> O
 fn github_403_with_the_limit_used_up_is_a_rate_limit() {
     assert_eq!(
         rate_limit_wait(
-            headers(&[("x-ratelimit-remaining", "0"), ("x-ratelimit-reset", "1790000042")]),
+            headers(&[
+                ("x-ratelimit-remaining", "0"),
+                ("x-ratelimit-reset", "1790000042")
+            ]),
             now()
         ),
         Some(Duration::from_secs(42))

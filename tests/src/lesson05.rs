@@ -301,7 +301,9 @@ pub fn a_403_with_rate_limit_headers_is_waited_out(fetch_profile: FetchProfile) 
     );
     let api = Scripted::start(vec![limited, json_answer(200, PROFILE)]);
     let (result, slept) = profile_from(&api, fetch_profile);
-    result.unwrap_or_else(|e| panic!("a 403 with x-ratelimit-remaining: 0 is a rate limit: wait and try again, got {e}"));
+    result.unwrap_or_else(|e| {
+        panic!("a 403 with x-ratelimit-remaining: 0 is a rate limit: wait and try again, got {e}")
+    });
     assert!(
         slept.len() == 1 && (3..=5).contains(&slept[0].as_secs()),
         "wait until x-ratelimit-reset, 5 s from now, once (waited {slept:?})"

@@ -1003,8 +1003,15 @@ pub fn logout_accepts_unsupported_token_type_for_the_access_token(logout: Logout
         "the refresh token was revoked and the server does not revoke access tokens \
          (unsupported_token_type): logout is done, got {result:?}"
     );
-    assert_eq!(endpoint.received().len(), 2, "the refresh token, then the access token");
-    assert!(!path.exists(), "delete the file: asking again could never succeed");
+    assert_eq!(
+        endpoint.received().len(),
+        2,
+        "the refresh token, then the access token"
+    );
+    assert!(
+        !path.exists(),
+        "delete the file: asking again could never succeed"
+    );
 }
 
 /// RFC 7009 §2.2.1: a 503 may come with `Retry-After`; the error says when.
@@ -1013,7 +1020,10 @@ pub fn logout_after_a_503_says_when_to_try_again(logout: Logout) {
     let endpoint = Scripted::start(vec![down]);
     let tmp = TempDir::new("retry-later");
     let path = tmp.0.join("tokens.json");
-    write_kept(&path, &kept(&tokens("replica-at-6", Some("replica-rt-6"), None), at(T)));
+    write_kept(
+        &path,
+        &kept(&tokens("replica-at-6", Some("replica-rt-6"), None), at(T)),
+    );
     let error = logout(&client_at(&endpoint.base), &path)
         .expect_err("the revocation endpoint answered 503: logout failed");
     assert!(

@@ -41,8 +41,8 @@ fn api_get(url: &str, token: &Secret, sleep: &dyn Fn(Duration)) -> Result<String
             Some(value.to_string())
         };
         let wait = labkit::rate_limit_wait(header, std::time::SystemTime::now());
-        let scope_missing = header("www-authenticate")
-            .is_some_and(|v| labkit::is_insufficient_scope(&v));
+        let scope_missing =
+            header("www-authenticate").is_some_and(|v| labkit::is_insufficient_scope(&v));
         let body = response
             .body_mut()
             .read_to_string()
