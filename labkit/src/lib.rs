@@ -6,12 +6,14 @@
 //! A student's `src/lib.rs` holds only the OAuth logic of their lesson.
 
 pub mod flow;
+mod loopback;
 pub mod types;
 
 use std::io::Cursor;
 use std::process::ExitCode;
 
 pub use flow::{Cli, ClientKind, Flow, PortArgs, Provider};
+pub use loopback::{listen_loopback, listen_loopback_with};
 pub use types::*;
 
 /// Any error a lesson program stops on: one line saying what happened and what to do.

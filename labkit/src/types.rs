@@ -183,7 +183,7 @@ impl fmt::Display for TokenError {
                 match code {
                     ErrorCode::InvalidGrant => write!(
                         f,
-                        "the provider refused the grant: invalid_grant{detail}; a code works once and for a minute, a refresh token until it is rotated or revoked, so run the flow again"
+                        "the provider refused the grant: invalid_grant{detail}; a code works once and only for minutes, a refresh token until it is rotated or revoked, so run the flow again"
                     ),
                     ErrorCode::InvalidClient => write!(
                         f,
@@ -495,4 +495,100 @@ fn redact_fields(body: &str) -> String {
         rest = chars.as_str();
     }
     out
+}
+
+/// The scopes asked for that the token answer says were not granted. A server
+/// may grant fewer than asked, and then names those it granted; an answer
+/// without `scope` granted them all (RFC 6749 §3.3, §5.1). Commas count as
+/// spaces, as GitHub and LinkedIn send them.
+///
+/// ```
+/// let missing = labkit::scopes_not_granted("profile posts:read", Some("profile"));
+/// assert_eq!(missing, ["posts:read"]);
+/// assert!(labkit::scopes_not_granted("profile posts:read", None).is_empty());
+/// ```
+pub fn scopes_not_granted(asked: &str, granted: Option<&str>) -> Vec<String> {
+    let Some(granted) = granted else {
+        return Vec::new();
+    };
+    let split = |s: &str| -> Vec<String> {
+        s.split([' ', ','])
+            .filter(|w| !w.is_empty())
+            .map(str::to_string)
+            .collect()
+    };
+    let granted = split(granted);
+    split(asked)
+        .into_iter()
+        .filter(|scope| !granted.contains(scope))
+        .collect()
+}
+
+/// How long a `Retry-After` header asks to wait (RFC 9110 §10.2.3): a number
+/// of seconds, or an HTTP-date (`Wed, 21 Oct 2026 07:28:00 GMT`), measured
+/// from `now`. A date already past means "now"; anything else is `None`.
+///
+/// ```
+/// use std::time::{Duration, SystemTime};
+/// let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000_000);
+/// assert_eq!(labkit::retry_after("120", now), Some(Duration::from_secs(120)));
+/// let later = httpdate::fmt_http_date(now + Duration::from_secs(30));
+/// assert_eq!(labkit::retry_after(&later, now), Some(Duration::from_secs(30)));
+/// assert_eq!(labkit::retry_after("soon", now), None);
+/// ```
+pub fn retry_after(value: &str, now: std::time::SystemTime) -> Option<std::time::Duration> {
+    let value = value.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(std::time::Duration::from_secs(seconds));
+    }
+    let date = httpdate::parse_http_date(value).ok()?;
+    Some(date.duration_since(now).unwrap_or_default())
+}
+
+/// How long an API's 403 or 429 answer asks to wait before trying again, from
+/// its headers (`header(name)` gives a header's value; names are lowercase):
+/// `Retry-After` ([`retry_after`]), or, as GitHub sends with a 403 when the
+/// limit is used up, `x-ratelimit-remaining: 0` with `x-ratelimit-reset`, the
+/// time the limit resets in seconds since 1970. `None`: not a rate limit.
+///
+/// ```
+/// use std::time::{Duration, SystemTime};
+/// let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000_000);
+/// let github = |name: &str| match name {
+///     "x-ratelimit-remaining" => Some("0".to_string()),
+///     "x-ratelimit-reset" => Some("1000000060".to_string()),
+///     _ => None,
+/// };
+/// assert_eq!(labkit::rate_limit_wait(github, now), Some(Duration::from_secs(60)));
+/// assert_eq!(labkit::rate_limit_wait(|_| None, now), None);
+/// ```
+pub fn rate_limit_wait(
+    header: impl Fn(&str) -> Option<String>,
+    now: std::time::SystemTime,
+) -> Option<std::time::Duration> {
+    if let Some(wait) = header("retry-after").and_then(|v| retry_after(&v, now)) {
+        return Some(wait);
+    }
+    if header("x-ratelimit-remaining")?.trim() != "0" {
+        return None;
+    }
+    let reset = header("x-ratelimit-reset")
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(|s| std::time::UNIX_EPOCH + std::time::Duration::from_secs(s));
+    // Used up, but no reset time: wait a minute, as GitHub advises when it names none.
+    Some(reset.map_or(std::time::Duration::from_secs(60), |r| {
+        r.duration_since(now).unwrap_or_default()
+    }))
+}
+
+/// Whether a `WWW-Authenticate` header says the token lacks a scope
+/// (`error="insufficient_scope"`, RFC 6750 §3.1).
+pub fn is_insufficient_scope(www_authenticate: &str) -> bool {
+    www_authenticate
+        .split(',')
+        .filter_map(|part| part.split_once('='))
+        .any(|(name, value)| {
+            name.trim().rsplit(' ').next() == Some("error")
+                && value.trim().trim_matches('"') == "insufficient_scope"
+        })
 }

@@ -281,6 +281,45 @@ pub fn waits_as_long_as_retry_after_says(fetch_profile: FetchProfile) {
     }
 }
 
+/// RFC 9110 §10.2.3: `Retry-After` may be an HTTP-date instead of seconds.
+pub fn retry_after_may_be_a_date(fetch_profile: FetchProfile) {
+    let in_10_s = httpdate::fmt_http_date(std::time::SystemTime::now() + Duration::from_secs(10));
+    let api = Scripted::start(vec![too_many(&in_10_s), json_answer(200, PROFILE)]);
+    let (result, slept) = profile_from(&api, fetch_profile);
+    result.unwrap_or_else(|e| panic!("after one 429 and a wait, the API answers: {e}"));
+    assert!(
+        slept.len() == 1 && (8..=10).contains(&slept[0].as_secs()),
+        "the API said `Retry-After: {in_10_s}`, 10 s from now: wait until then, once (waited {slept:?})"
+    );
+}
+
+/// GitHub answers a used-up rate limit with 403, `x-ratelimit-remaining: 0` and
+/// `x-ratelimit-reset` (seconds since 1970): a wait, not a missing scope.
+pub fn a_403_with_rate_limit_headers_is_waited_out(fetch_profile: FetchProfile) {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let limited = (
+        403,
+        vec![
+            ("x-ratelimit-remaining", "0".to_string()),
+            ("x-ratelimit-reset", (now + 5).to_string()),
+            ("Content-Type", "application/json".to_string()),
+        ],
+        r#"{"message":"API rate limit exceeded"}"#.to_string(),
+    );
+    let api = Scripted::start(vec![limited, json_answer(200, PROFILE)]);
+    let (result, slept) = profile_from(&api, fetch_profile);
+    result.unwrap_or_else(|e| {
+        panic!("a 403 with x-ratelimit-remaining: 0 is a rate limit: wait and try again, got {e}")
+    });
+    assert!(
+        slept.len() == 1 && (3..=5).contains(&slept[0].as_secs()),
+        "wait until x-ratelimit-reset, 5 s from now, once (waited {slept:?})"
+    );
+}
+
 pub fn gives_up_when_the_api_keeps_answering_429(fetch_profile: FetchProfile) {
     let api = Scripted::start(vec![too_many("1")]);
     let (result, slept) = profile_from(&api, fetch_profile);
@@ -350,6 +389,8 @@ macro_rules! lesson05_suite {
             a_missing_scope_is_forbidden => $crate::lesson05::a_missing_scope_is_forbidden($k::collect_posts);
             waits_as_long_as_retry_after_says => $crate::lesson05::waits_as_long_as_retry_after_says($k::fetch_profile);
             gives_up_when_the_api_keeps_answering_429 => $crate::lesson05::gives_up_when_the_api_keeps_answering_429($k::fetch_profile);
+            retry_after_may_be_a_date => $crate::lesson05::retry_after_may_be_a_date($k::fetch_profile);
+            a_403_with_rate_limit_headers_is_waited_out => $crate::lesson05::a_403_with_rate_limit_headers_is_waited_out($k::fetch_profile);
             follows_next_until_null_and_encodes_the_cursor => $crate::lesson05::follows_next_until_null_and_encodes_the_cursor($k::collect_posts);
         }
     };

@@ -1109,6 +1109,65 @@ fn judge_logout_without_revocation(said: &str, path: &Path) {
     );
 }
 
+/// RFC 7009 §2: a server must revoke refresh tokens but need not revoke access
+/// tokens, and says so with `unsupported_token_type` (§2.2.1). Once the refresh
+/// token is revoked, that is the end of logout, not a failure to retry forever.
+pub fn logout_accepts_unsupported_token_type_for_the_access_token(logout: Logout) {
+    let endpoint = Scripted::start(vec![
+        json_answer(200, "{}"),
+        json_answer(
+            400,
+            r#"{"error":"unsupported_token_type","error_description":"access tokens are not revocable"}"#,
+        ),
+    ]);
+    let tmp = TempDir::new("unsupported");
+    let path = tmp.0.join("tokens.json");
+    write_kept(
+        &path,
+        &Plain {
+            access_token: "replica-at-7".into(),
+            refresh_token: Some("replica-rt-7".into()),
+            expires_at: Some(T),
+            scope: None,
+        },
+    );
+    let result = logout(&client_at(&endpoint.base), &path);
+    assert!(
+        result.is_ok(),
+        "the refresh token was revoked and the server does not revoke access tokens \
+         (unsupported_token_type): logout is done, got {result:?}"
+    );
+    assert_eq!(
+        endpoint.received().len(),
+        2,
+        "the refresh token, then the access token"
+    );
+    assert!(
+        !path.exists(),
+        "delete the file: asking again could never succeed"
+    );
+}
+
+/// RFC 7009 §2.2.1: a 503 may come with `Retry-After`; the error says when.
+pub fn logout_after_a_503_says_when_to_try_again(logout: Logout) {
+    let down: Canned = (503, vec![("Retry-After", "120".to_string())], String::new());
+    let endpoint = Scripted::start(vec![down]);
+    let tmp = TempDir::new("retry-later");
+    let path = tmp.0.join("tokens.json");
+    write_kept(
+        &path,
+        &kept(&tokens("replica-at-6", Some("replica-rt-6"), None), at(T)),
+    );
+    let error = logout(&client_at(&endpoint.base), &path)
+        .expect_err("the revocation endpoint answered 503: logout failed");
+    assert!(
+        error.0.contains("120 s"),
+        "say when the provider asks to be tried again (Retry-After: 120), got {:?}",
+        error.0
+    );
+    assert!(path.exists(), "and keep the file for that second try");
+}
+
 pub fn logout_without_a_revocation_endpoint_deletes_and_says_so(logout: Logout) {
     let endpoint = Scripted::start(vec![json_answer(200, "{}")]);
     let mut client = client_at(&endpoint.base);
@@ -1259,6 +1318,8 @@ macro_rules! lesson07_suite {
             logout_sends_rfc7009_requests_refresh_token_first => $crate::lesson07::logout_sends_rfc7009_requests_refresh_token_first($k::logout);
             logout_keeps_the_file_when_the_provider_fails => $crate::lesson07::logout_keeps_the_file_when_the_provider_fails($k::logout);
             logout_without_a_revocation_endpoint_deletes_and_says_so => $crate::lesson07::logout_without_a_revocation_endpoint_deletes_and_says_so($k::logout);
+            logout_accepts_unsupported_token_type_for_the_access_token => $crate::lesson07::logout_accepts_unsupported_token_type_for_the_access_token($k::logout);
+            logout_after_a_503_says_when_to_try_again => $crate::lesson07::logout_after_a_503_says_when_to_try_again($k::logout);
             logout_touches_only_this_providers_tokens => $crate::lesson07::logout_touches_only_this_providers_tokens($k::token_file, $k::logout_from);
             nothing_secret_in_debug_or_the_file_name => $crate::lesson07::nothing_secret_in_debug_or_the_file_name($k::stored_from, $k::cache_path);
         }

@@ -179,7 +179,7 @@ pub fn profiles_follow_the_providers_docs<L: Lesson>() {
         "GitHub OAuth app tokens come without refresh tokens"
     );
     assert_ne!(github.pkce, "no", "GitHub accepts PKCE S256");
-    // "OAuth 2.0 for iOS & Desktop Apps" (developers.google.com)
+    // "OAuth 2.0 for Desktop Apps" (developers.google.com)
     assert_eq!(
         (google.authorize_url.as_str(), google.token_url.as_str()),
         (
@@ -299,7 +299,7 @@ pub fn github_authorization_url_follows_its_docs<L: Lesson>() {
     );
 }
 
-/// Google, "OAuth 2.0 for iOS & Desktop Apps", Step 2: PKCE S256, a loopback
+/// Google, "OAuth 2.0 for Desktop Apps", Step 2: PKCE S256, a loopback
 /// redirect on the port the listener got, and access_type=offline.
 pub fn google_authorization_url_has_pkce_loopback_and_offline<L: Lesson>() {
     let profile = L::profile(Which::Google);
@@ -539,7 +539,7 @@ pub fn github_errors_with_http_200_are_typed<L: Lesson>() {
     }
 }
 
-/// Google, "OAuth 2.0 for iOS & Desktop Apps", Step 5: client_id,
+/// Google, "OAuth 2.0 for Desktop Apps", Step 5: client_id,
 /// client_secret, code, code_verifier, grant_type, redirect_uri in the form;
 /// the answer has a refresh token, expires_in 3599, and an id_token to ignore.
 pub fn google_replica_keeps_the_refresh_token<L: Lesson>() {
@@ -594,9 +594,10 @@ pub fn google_replica_keeps_the_refresh_token<L: Lesson>() {
     );
 }
 
-/// LinkedIn, "Authorization Code Flow (3-legged OAuth)", Step 3: the secret in
-/// the form (not Basic), no code_verifier; the answer lives 60 days
-/// (5184000 s), has no token_type, no refresh token, and a comma-separated scope.
+/// LinkedIn, "Authorization Code Flow (3-legged OAuth)", Step 3, with "Sign In
+/// with LinkedIn using OpenID Connect" (checked 2026-11-30): the secret in the
+/// form (not Basic), no code_verifier; the answer lives 60 days (5184000 s),
+/// brings an id_token (ignored), no refresh token, and a comma-separated scope.
 pub fn linkedin_replica_secret_in_body_sixty_days<L: Lesson>() {
     let profile = L::profile(Which::LinkedIn);
     let server = MockServer::start();
@@ -613,7 +614,7 @@ pub fn linkedin_replica_secret_in_body_sixty_days<L: Lesson>() {
             .form_urlencoded_tuple_missing("code_verifier");
         then.status(200)
             .header("content-type", "application/json")
-            .body(r#"{"access_token":"AQUvlL_DYEzvT2wz1QJiEPeLioeA","expires_in":5184000,"scope":"email,openid,profile"}"#);
+            .body(r#"{"access_token":"AQUvlL_DYEzvT2wz1QJiEPeLioeA","expires_in":5184000,"scope":"email,openid,profile","token_type":"Bearer","id_token":"eyJ6aXAiOiJERUYiLCJraWQiOiJkOTI5In0.eyJzdWIiOiI3ODJiUXVmNE1IIn0.c2ln"}"#);
     });
     let client = replica_client::<L>(&profile, &server, "/oauth/v2/accessToken");
     let result = L::request_token(
@@ -636,7 +637,7 @@ pub fn linkedin_replica_secret_in_body_sixty_days<L: Lesson>() {
     );
     assert!(
         granted.token_type.eq_ignore_ascii_case("bearer"),
-        "no token_type in LinkedIn's answer: its tokens are Bearer"
+        "LinkedIn's tokens are Bearer"
     );
     assert_eq!(
         granted.scopes,
@@ -718,6 +719,15 @@ pub fn token_responses_of_every_shape<L: Lesson>() {
         "decode the form's values"
     );
     assert_eq!(form.refresh_token.as_ref().map(Secret::expose), Some("r"));
+    // LinkedIn's older answers (before OpenID Connect) left token_type out.
+    let untyped = L::read_token_response(
+        &p,
+        200,
+        "application/json",
+        r#"{"access_token":"at","expires_in":5184000}"#,
+    )
+    .unwrap_or_else(|e| panic!("no token_type means Bearer: {e:?}"));
+    assert!(untyped.token_type.eq_ignore_ascii_case("bearer"));
     assert!(
         matches!(
             L::read_token_response(&p, 200, "text/html", "<html>Sign in to the proxy</html>"),

@@ -540,6 +540,93 @@ pub fn other_errors_are_typed<L: Lesson>() {
     }
 }
 
+/// GitHub answers each poll with HTTP 200: `{"error":"authorization_pending"}`
+/// is still "not yet" (and a form-encoded `error=slow_down` still "slower"),
+/// not a token answer without a token.
+pub fn pending_with_http_200_keeps_polling<L: Lesson>() {
+    let endpoint = Scripted::start(vec![
+        json_answer(200, PENDING),
+        (
+            200,
+            vec![(
+                "Content-Type",
+                "application/x-www-form-urlencoded".to_string(),
+            )],
+            "error=slow_down&error_description=Too+many+requests".to_string(),
+        ),
+        json_answer(200, TOKENS),
+    ]);
+    let client = client_at(&endpoint.base);
+    let (sleep, log) = recording_sleep();
+    let result = within(10, "polling a replica", move || {
+        L::poll_for_tokens(&client, &replica_device("dc", 600), &sleep)
+    });
+    assert_eq!(
+        result.map(|t| t.access_token.expose().to_string()),
+        Ok("replica-at".to_string()),
+        "an `error` field is an error whatever the status (GitHub says \"not yet\" with HTTP 200)"
+    );
+    assert_eq!(waits(&log), vec![5, 5, 10]);
+}
+
+/// Google names the page `verification_url`; it means `verification_uri`.
+pub fn verification_url_is_read_as_verification_uri<L: Lesson>() {
+    let endpoint = Scripted::start(vec![json_answer(
+        200,
+        r#"{"device_code":"dc","user_code":"GQVQ-JKEC","verification_url":"https://www.google.com/device","expires_in":1800,"interval":5}"#,
+    )]);
+    let client = client_at(&endpoint.base);
+    let device = within(10, "asking a replica for a device code", move || {
+        L::request_device_code(&client)
+    })
+    .unwrap_or_else(|e| panic!("an answer with verification_url is a device authorization: {e}"));
+    assert_eq!(device.verification_uri, "https://www.google.com/device");
+}
+
+/// A token endpoint on 127.0.0.1 that closes the first `failures` connections
+/// without answering, then answers every poll with tokens.
+fn flaky_token_endpoint(failures: usize) -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a loopback port");
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for (n, stream) in listener.incoming().enumerate() {
+            let Ok(mut stream) = stream else { continue };
+            let mut buf = [0u8; 4096];
+            let _ = stream.read(&mut buf);
+            if n < failures {
+                continue; // dropped: the connection closes with no answer
+            }
+            let answer = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{TOKENS}",
+                TOKENS.len()
+            );
+            let _ = stream.write_all(answer.as_bytes());
+        }
+    });
+    base
+}
+
+/// RFC 8628 §3.5: when the connection times out or breaks, poll less often
+/// (the interval doubles) and try again, instead of giving up.
+pub fn connection_trouble_doubles_the_interval<L: Lesson>() {
+    let client = client_at(&flaky_token_endpoint(2));
+    let (sleep, log) = recording_sleep();
+    let result = within(20, "polling a flaky replica", move || {
+        L::poll_for_tokens(&client, &replica_device("dc", 600), &sleep)
+    });
+    assert_eq!(
+        result.map(|t| t.access_token.expose().to_string()),
+        Ok("replica-at".to_string()),
+        "a broken connection while polling is not the end: wait longer and poll again"
+    );
+    assert_eq!(
+        waits(&log),
+        vec![5, 10, 20],
+        "the waits before each poll: each connection failure doubles the interval"
+    );
+}
+
 #[macro_export]
 #[doc(hidden)]
 macro_rules! lesson09_impl {
@@ -607,6 +694,9 @@ macro_rules! lesson09_suite {
             expired_is_expired_token => $crate::lesson09::expired_is_expired_token::<Lesson09Crate>();
             endless_pending_stops_at_expires_in => $crate::lesson09::endless_pending_stops_at_expires_in::<Lesson09Crate>();
             other_errors_are_typed => $crate::lesson09::other_errors_are_typed::<Lesson09Crate>();
+            pending_with_http_200_keeps_polling => $crate::lesson09::pending_with_http_200_keeps_polling::<Lesson09Crate>();
+            verification_url_is_read_as_verification_uri => $crate::lesson09::verification_url_is_read_as_verification_uri::<Lesson09Crate>();
+            connection_trouble_doubles_the_interval => $crate::lesson09::connection_trouble_doubles_the_interval::<Lesson09Crate>();
         }
     };
 }

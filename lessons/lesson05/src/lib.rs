@@ -23,7 +23,9 @@ fn api_get(url: &str, token: &Secret, sleep: &dyn Fn(Duration)) -> Result<String
     // TODO: GET `url` with the token in the Authorization header (Bearer, never in the URL).
     //       200: the body. 401: Unauthorized { description }, the description being the
     //       API's reason (its JSON error_description, else error, else the body's start).
-    //       403: Forbidden, the same way. 429: wait as Retry-After says (1 s if it does not
+    //       403 for a missing scope (WWW-Authenticate says insufficient_scope): Forbidden,
+    //       the same way. 429, or a 403 that is a rate limit (rate-limit headers): wait
+    //       as the answer says (Retry-After in seconds or as a date; 1 s if it does not
     //       say) with `sleep`, then try again; after MAX_RETRIES waits: RateLimited.
     //       Anything else: Status.
     todo!("Step 1: call the API with the access token — see chapter 5 (book/src/lesson05/index.md)")

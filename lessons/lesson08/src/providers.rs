@@ -66,8 +66,9 @@ pub struct ProviderProfile {
     pub quirks: &'static [&'static str],
 }
 
-/// GitHub OAuth apps: "Authorizing OAuth apps" and "Troubleshooting OAuth app
-/// access token request errors" (docs.github.com).
+/// GitHub OAuth apps: "Authorizing OAuth apps", "Troubleshooting OAuth app
+/// access token request errors" and "Token expiration and revocation"
+/// (docs.github.com, checked 2026-11-30).
 pub const GITHUB: ProviderProfile = ProviderProfile {
     name: "GitHub",
     authorize_url: "https://github.com/login/oauth/authorize",
@@ -92,16 +93,20 @@ pub const GITHUB: ProviderProfile = ProviderProfile {
     docs: &[
         "https://docs.github.com/en/apps/oauth-apps/building-oauth-apps/authorizing-oauth-apps",
         "https://docs.github.com/en/apps/oauth-apps/maintaining-oauth-apps/troubleshooting-oauth-app-access-token-request-errors",
+        "https://docs.github.com/en/authentication/keeping-your-account-and-data-secure/token-expiration-and-revocation",
     ],
     quirks: &[
         "the token response is form-encoded unless the request says Accept: application/json",
         "token errors come with HTTP 200 and an `error` field",
         "the granted scope comes comma-separated",
-        "OAuth app tokens do not expire and come without a refresh token",
+        "OAuth app tokens come without a refresh token and last until revoked; GitHub revokes one unused for a year",
+        "GitHub recommends GitHub Apps: their user tokens last 8 hours, with a 6-month refresh token that rotates",
     ],
 };
 
-/// Google, desktop apps: "OAuth 2.0 for iOS & Desktop Apps" (developers.google.com).
+/// Google, desktop apps: "OAuth 2.0 for Desktop Apps", "Using OAuth 2.0 to
+/// Access Google APIs" and the out-of-band flow's migration guide
+/// (developers.google.com, checked 2026-11-30).
 pub const GOOGLE: ProviderProfile = ProviderProfile {
     name: "Google",
     authorize_url: "https://accounts.google.com/o/oauth2/v2/auth",
@@ -119,16 +124,27 @@ pub const GOOGLE: ProviderProfile = ProviderProfile {
     loopback_any_port: true,
     registers_redirect: false,
     console_url: "https://console.cloud.google.com/apis/credentials",
-    docs: &["https://developers.google.com/identity/protocols/oauth2/native-app"],
+    docs: &[
+        "https://developers.google.com/identity/protocols/oauth2/native-app",
+        "https://developers.google.com/identity/protocols/oauth2#expiration",
+        "https://developers.google.com/identity/protocols/oauth2/resources/oob-migration",
+    ],
     quirks: &[
+        "a desktop app is a public client: its secret is no secret, so PKCE on every sign-in",
         "desktop apps redirect to http://127.0.0.1 on any port; nothing to register",
+        "the copy-and-paste (out-of-band) flow is blocked since 2023: old examples still show it",
+        "refresh tokens of an app in \"Testing\" status last 7 days",
+        "no refresh token on a later sign-in? add prompt=consent to ask again",
         "access tokens last about an hour (expires_in 3599)",
         "an id_token comes along when openid is in the scope",
     ],
 };
 
-/// LinkedIn: "Authorization Code Flow (3-legged OAuth)" and "Refresh Tokens with
-/// OAuth 2.0" (learn.microsoft.com/linkedin).
+/// LinkedIn: "Sign In with LinkedIn using OpenID Connect", "Authorization Code
+/// Flow (3-legged OAuth)", its native PKCE variant and "Refresh Tokens with
+/// OAuth 2.0" (learn.microsoft.com/linkedin, checked 2026-11-30). This profile
+/// is the 3-legged flow with a secret; the native flow takes PKCE on a loopback
+/// redirect instead, but LinkedIn switches it on per app, on request.
 pub const LINKEDIN: ProviderProfile = ProviderProfile {
     name: "LinkedIn",
     authorize_url: "https://www.linkedin.com/oauth/v2/authorization",
@@ -147,13 +163,17 @@ pub const LINKEDIN: ProviderProfile = ProviderProfile {
     registers_redirect: true,
     console_url: "https://www.linkedin.com/developers/apps",
     docs: &[
+        "https://learn.microsoft.com/en-us/linkedin/consumer/integrations/self-serve/sign-in-with-linkedin-v2",
         "https://learn.microsoft.com/en-us/linkedin/shared/authentication/authorization-code-flow",
+        "https://learn.microsoft.com/en-us/linkedin/shared/authentication/authorization-code-flow-native",
         "https://learn.microsoft.com/en-us/linkedin/shared/authentication/programmatic-refresh-tokens",
     ],
     quirks: &[
         "the redirect URI must be registered exactly, port included",
         "access tokens live 60 days (expires_in 5184000)",
         "no refresh token unless the app is an approved partner",
+        "an id_token comes along (OpenID Connect); read the name from /v2/userinfo",
+        "PKCE only in the native flow, which LinkedIn enables per app on request",
         "the granted scope comes comma-separated",
     ],
 };

@@ -26,7 +26,8 @@ pub struct DeviceAuthorization {
     pub device_code: Secret,
     /// What the person types, for example `WDJB-MJHT`.
     pub user_code: String,
-    /// Where the person types it.
+    /// Where the person types it. Google calls it `verification_url`.
+    #[serde(alias = "verification_url")]
     pub verification_uri: String,
     /// The same page with the code already filled in (for a QR code or a link).
     #[serde(default)]
@@ -94,7 +95,9 @@ pub fn poll_for_tokens(
     //       the person decides; stop with Expired before the time waited plus the
     //       interval reaches expires_in. The answers (§3.5): tokens → done;
     //       authorization_pending → poll again; slow_down → 5 s more between polls;
-    //       access_denied → Denied; expired_token → Expired; anything else → Token(error).
+    //       access_denied → Denied; expired_token → Expired; the connection failing
+    //       (Network) → twice the interval from then on, and poll again (§3.5);
+    //       anything else → Token(error).
     todo!(
         "Step 2: poll the token endpoint until the person decides — see chapter 9 (book/src/lesson09/index.md)"
     )

@@ -34,13 +34,15 @@ fn api_get(url: &str, token: &Secret, sleep: &dyn Fn(Duration)) -> Result<String
             .call()
             .map_err(|e| ApiError::Network(e.to_string()))?;
         let status = response.status().as_u16();
-        // Retry-After is in seconds here (it may also be a date: then wait a second).
-        let retry_after = response
-            .headers()
-            .get("retry-after")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .unwrap_or(1);
+        // Retry-After in seconds or as a date (RFC 9110 §10.2.3), or GitHub's
+        // x-ratelimit-* headers: how long a rate limit asks to wait, if it is one.
+        let header = |name: &str| {
+            let value = response.headers().get(name)?.to_str().ok()?;
+            Some(value.to_string())
+        };
+        let wait = labkit::rate_limit_wait(header, std::time::SystemTime::now());
+        let scope_missing =
+            header("www-authenticate").is_some_and(|v| labkit::is_insufficient_scope(&v));
         let body = response
             .body_mut()
             .read_to_string()
@@ -58,13 +60,15 @@ fn api_get(url: &str, token: &Secret, sleep: &dyn Fn(Duration)) -> Result<String
                     description: description(),
                 });
             }
-            403 => {
+            403 if scope_missing => {
                 return Err(ApiError::Forbidden {
                     description: description(),
                 });
             }
-            // Too many requests: wait as long as asked, then try again.
-            429 => sleep(Duration::from_secs(retry_after)),
+            // A 403 with rate-limit headers is a rate limit (GitHub's way).
+            403 if wait.is_some() => sleep(wait.unwrap_or_default()),
+            // Too many requests: wait as long as asked (a second if it does not say).
+            429 => sleep(wait.unwrap_or(Duration::from_secs(1))),
             _ => {
                 return Err(ApiError::Status {
                     status,

@@ -32,6 +32,15 @@ fn main() -> std::process::ExitCode {
             flow.client.token_url
         ));
         let tokens = lesson::exchange_code(&flow.client, &code, &flow.redirect_uri)?;
+        // The server may grant less than asked (RFC 6749 §3.3): check before collecting.
+        let missing = labkit::scopes_not_granted(&flow.client.scope, tokens.scope.as_deref());
+        if !missing.is_empty() {
+            return Err(format!(
+                "the provider granted less than asked for, without {}: nothing was collected; run again and allow it, or ask for less with --scope",
+                missing.join(", ")
+            )
+            .into());
+        }
         flow.step(&format!(
             "Got an access token ({}): reading the profile",
             tokens.access_token

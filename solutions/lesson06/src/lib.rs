@@ -20,10 +20,11 @@ pub use earlier::*;
 pub fn bind_loopback(port: u16) -> Result<(tiny_http::Server, String), LabError> {
     // 127.0.0.1, not 0.0.0.0: nobody else on the network may call it. And the
     // IP literal, not "localhost", which could resolve elsewhere (RFC 8252 §8.3).
-    let server = labkit::listen(port)?;
+    // Where IPv4 loopback is unavailable, [::1] instead (RFC 8252 §7.3).
+    let (server, host) = labkit::listen_loopback(port)?;
     // With port 0 the real port is known only now: read it back.
     let port = labkit::port_of(&server);
-    Ok((server, format!("http://127.0.0.1:{port}/callback")))
+    Ok((server, format!("http://{host}:{port}/callback")))
 }
 // ANCHOR_END: bind_loopback
 

@@ -62,18 +62,22 @@ fn config_dir() -> Result<PathBuf, LabError> {
             .map(PathBuf::from)
             .filter(|p| p.is_absolute())
     };
-    let dir = if cfg!(windows) {
-        var("APPDATA")
-    } else if cfg!(target_os = "macos") {
-        var("HOME").map(|home| home.join("Library/Application Support"))
-    } else {
-        var("XDG_CONFIG_HOME").or_else(|| var("HOME").map(|home| home.join(".config")))
-    };
-    dir.ok_or_else(|| {
+    config_dir_on(std::env::consts::OS, var).ok_or_else(|| {
         LabError(
             "cannot tell where your configuration folder is (HOME is not set): give a folder for the token files with --cache FOLDER".into(),
         )
     })
+}
+
+/// [`config_dir`] for the system `os`, reading variables with `var`. On
+/// Windows the local folder, never `%APPDATA%`: that one roams, copied to
+/// other machines with the profile, and tokens must not travel.
+fn config_dir_on(os: &str, var: impl Fn(&str) -> Option<PathBuf>) -> Option<PathBuf> {
+    match os {
+        "windows" => var("LOCALAPPDATA"),
+        "macos" => var("HOME").map(|home| home.join("Library/Application Support")),
+        _ => var("XDG_CONFIG_HOME").or_else(|| var("HOME").map(|home| home.join(".config"))),
+    }
 }
 // ANCHOR_END: cache_path
 
@@ -124,7 +128,9 @@ pub fn expiry_in_words(stored: &StoredTokens, now: SystemTime) -> String {
 // ANCHOR: revoke
 /// One RFC 7009 §2.1 request: `token` and `token_type_hint`, with client
 /// authentication as at the token endpoint. 200 means revoked (or unknown,
-/// which is as good: §2.2).
+/// which is as good: §2.2). A server need not revoke access tokens (§2: only
+/// a SHOULD): its `unsupported_token_type` (§2.2.1) for an access token is
+/// accepted, with a note, since asking again can never succeed.
 pub(crate) fn revoke(
     client: &Client,
     revoke_url: &str,
@@ -160,8 +166,22 @@ pub(crate) fn revoke(
     let reason = serde_json::from_str::<ErrorBody>(&body)
         .map(|e| e.error)
         .unwrap_or_else(|_| labkit::body_start(&body));
+    if reason == "unsupported_token_type" && hint == "access_token" {
+        eprintln!(
+            "Note: {revoke_url} does not revoke access tokens (unsupported_token_type, RFC 7009 §2.2.1): the access token stays valid until it expires"
+        );
+        return Ok(());
+    }
+    // A 503 may say when to try again (RFC 7009 §2.2.1, RFC 9110 §10.2.3).
+    let wait = response
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| labkit::retry_after(v, std::time::SystemTime::now()))
+        .map(|d| format!(" in {} s, as it asks", d.as_secs()))
+        .unwrap_or_default();
     Err(LabError(format!(
-        "the provider did not revoke the {} (HTTP {status}: {reason}): {kept}",
+        "the provider did not revoke the {} (HTTP {status}: {reason}): {kept}{wait}",
         hint.replace('_', " ")
     )))
 }
@@ -266,3 +286,31 @@ pub fn logout_from(client: &Client, dir: &Path) -> Result<String, LabError> {
     crate::logout(client, &path)
 }
 // ANCHOR_END: logout_from
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_files_stay_on_this_machine() {
+        let var = |name: &str| match name {
+            "APPDATA" => Some(PathBuf::from(r"C:\Users\alice\AppData\Roaming")),
+            "LOCALAPPDATA" => Some(PathBuf::from(r"C:\Users\alice\AppData\Local")),
+            "HOME" => Some(PathBuf::from("/home/alice")),
+            _ => None,
+        };
+        assert_eq!(
+            config_dir_on("windows", var),
+            Some(PathBuf::from(r"C:\Users\alice\AppData\Local")),
+            "%APPDATA% roams to other machines: use %LOCALAPPDATA%"
+        );
+        assert_eq!(
+            config_dir_on("linux", var),
+            Some(PathBuf::from("/home/alice/.config"))
+        );
+        assert_eq!(
+            config_dir_on("macos", var),
+            Some(PathBuf::from("/home/alice/Library/Application Support"))
+        );
+    }
+}

@@ -50,10 +50,19 @@ pub fn token_error(status: u16, body: &str) -> TokenError {
 }
 
 /// Lesson 04: a token endpoint's answer, read: tokens from a 200 (Bearer only,
-/// RFC 6749 §7.1), else the [`TokenError`] it means.
+/// RFC 6749 §7.1), else the [`TokenError`] it means. As in lesson 08, an
+/// `error` field is an error whatever the status, in JSON or in a form body:
+/// GitHub answers a device poll with HTTP 200 and `authorization_pending`.
 pub fn read_tokens(status: u16, body: &str) -> Result<Tokens, TokenError> {
     if status != 200 {
         return Err(token_error(status, body));
+    }
+    if let Some(error) = error_in_200(body) {
+        return Err(TokenError::Rejected {
+            status,
+            code: error.error.as_str().into(),
+            description: error.error_description,
+        });
     }
     let tokens: Tokens = serde_json::from_str(body).map_err(|_| TokenError::NotJson {
         status,
@@ -63,6 +72,22 @@ pub fn read_tokens(status: u16, body: &str) -> Result<Tokens, TokenError> {
         return Err(TokenError::UnsupportedTokenType(tokens.token_type));
     }
     Ok(tokens)
+}
+
+/// The `error` of a 200 answer, if it has one: JSON, or form-encoded (what
+/// GitHub sends without `Accept: application/json`).
+fn error_in_200(body: &str) -> Option<ErrorBody> {
+    if let Ok(error) = serde_json::from_str::<ErrorBody>(body) {
+        return Some(error);
+    }
+    let mut fields: std::collections::HashMap<String, String> =
+        url::form_urlencoded::parse(body.trim().as_bytes())
+            .into_owned()
+            .collect();
+    Some(ErrorBody {
+        error: fields.remove("error")?,
+        error_description: fields.remove("error_description"),
+    })
 }
 
 /// Lesson 05: the user's profile, from `GET {api_url}/me` with the access token

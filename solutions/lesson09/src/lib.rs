@@ -27,7 +27,8 @@ pub struct DeviceAuthorization {
     pub device_code: Secret,
     /// What the person types, for example `WDJB-MJHT`.
     pub user_code: String,
-    /// Where the person types it.
+    /// Where the person types it. Google calls it `verification_url`.
+    #[serde(alias = "verification_url")]
     pub verification_uri: String,
     /// The same page with the code already filled in (for a QR code or a link).
     #[serde(default)]
@@ -142,6 +143,12 @@ pub fn poll_for_tokens(
             Ok(tokens) => return Ok(tokens),
             Err(error) => error,
         };
+        // The connection timed out or broke: poll half as often from now on
+        // (RFC 8628 §3.5), rather than give up or hammer a struggling server.
+        if let TokenError::Network(_) = error {
+            interval *= 2;
+            continue;
+        }
         // RFC 8628 §3.5 adds its own error codes to RFC 6749 §5.2's.
         let code = match &error {
             TokenError::Rejected {
