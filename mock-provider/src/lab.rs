@@ -212,7 +212,6 @@ pub fn page(app: &App) -> Response {
     Response::new(200, "text/html; charset=utf-8", html)
         .with_header("Content-Security-Policy", POLICY.as_str())
         .with_header("X-Frame-Options", "DENY")
-        .with_header("X-Content-Type-Options", "nosniff")
         .with_header("Referrer-Policy", "no-referrer")
         .with_header("Cache-Control", "no-store")
 }

@@ -79,7 +79,11 @@ pub use owner::{Decision, OwnerError, Redirect, ResourceOwner};
 pub use pages::escape as escape_html;
 pub use resource::{DEFAULT_LIMIT, MAX_LIMIT};
 pub use secrets::{s256, shorten};
-pub use store::Counts;
+pub use store::{
+    Counts, MAX_CODES, MAX_DEVICES, MAX_DEVICES_PER_CLIENT, MAX_GRANTS, MAX_GRANTS_PER_PAIR,
+    MAX_PENDING, MAX_PENDING_PER_CLIENT, MAX_TOKENS, MAX_TOKENS_PER_GRANT,
+    MAX_WRONG_USER_CODES_PER_SLICE, USER_CODE_SLICES,
+};
 pub use trace::Event;
 
 /// Why a provider did not start; each message names the fix.

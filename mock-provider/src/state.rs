@@ -5,7 +5,7 @@ use std::sync::{Mutex, MutexGuard};
 
 use crate::clock::millis;
 use crate::config::Config;
-use crate::secrets::same_secret;
+use crate::secrets::{same_secret, shorten};
 use crate::store::Store;
 use crate::trace::Trace;
 
@@ -18,6 +18,51 @@ pub(crate) struct App {
 }
 
 impl App {
+    /// The Host header values that name this provider: its loopback names
+    /// with the port it listens on (RFC 9110 §7.2).
+    pub fn own_hosts(&self) -> Vec<String> {
+        let port = url::Url::parse(&self.issuer)
+            .ok()
+            .and_then(|u| u.port())
+            .unwrap_or(80);
+        let mut hosts: Vec<String> = ["127.0.0.1", "localhost", "[::1]"]
+            .iter()
+            .map(|h| format!("{h}:{port}"))
+            .collect();
+        hosts.extend(self.config.allowed_hosts.iter().cloned());
+        hosts
+    }
+
+    /// True when `host` (a Host header) names this provider: a loopback name
+    /// with its own port, or a name from `--allow-host` with any port (a
+    /// proxy or tunnel in front may listen on another).
+    pub fn is_own_host(&self, host: &str) -> bool {
+        let host = host.trim();
+        let name = match host.strip_prefix('[') {
+            Some(_) => host.split_inclusive(']').next().unwrap_or(host),
+            None => host.split(':').next().unwrap_or(host),
+        };
+        self.own_hosts()
+            .iter()
+            .take(3)
+            .any(|own| own.eq_ignore_ascii_case(host))
+            || self
+                .config
+                .allowed_hosts
+                .iter()
+                .any(|allowed| allowed.eq_ignore_ascii_case(name))
+    }
+
+    /// A typed username as the trace may show it: whole when it is a
+    /// registered user's, shortened like a secret otherwise (it may be a
+    /// password typed into the wrong box).
+    pub fn shown_username(&self, typed: &str) -> String {
+        match self.user_index(typed) {
+            Some(_) => typed.to_string(),
+            None => shorten(typed),
+        }
+    }
+
     pub fn new(config: Config, issuer: String) -> Self {
         App {
             trace: Trace::new(config.trace),
