@@ -15,10 +15,14 @@
 //! — a consent page or a device authorization to its client, a grant to its
 //! client/user pair — and each party has its own cap ([`MAX_PENDING_PER_CLIENT`],
 //! [`MAX_DEVICES_PER_CLIENT`], [`MAX_GRANTS_PER_PAIR`]), past which only its own
-//! oldest record goes. The caps for the whole provider ([`MAX_PENDING`],
+//! records go. The caps for the whole provider ([`MAX_PENDING`],
 //! [`MAX_DEVICES`], [`MAX_GRANTS`], [`MAX_TOKENS`]) bound memory when many
-//! parties are busy at once; past them the oldest record of the party holding
-//! the most goes, never one of a quieter party (see [`Shares`]).
+//! parties are busy at once; past them a record of the party holding the most
+//! goes, never one of a quieter party. Within a party the record that goes is
+//! the oldest of its newer half, not its oldest: a flood from inside a party
+//! (a loop sharing `lab-public` with the class) churns through its own newest
+//! records, and what the party held before the flood outlives it (see
+//! [`Shares::victim`]).
 //! A record removed early (a used consent page, a revoked or evicted token) leaves
 //! its queue entry behind; such entries are dropped once they outnumber the live
 //! records (see [`compact`]), so a queue never grows past about twice its map.
@@ -33,23 +37,24 @@ use crate::config::Scopes;
 use crate::secrets::{Digest, digest, new_id, new_secret, new_user_code, random_bytes};
 
 /// Large enough that a class of hundreds of students, all logging in as alice
-/// with the same client, never sees a token revoked while it is still in use;
+/// with the same client, never sees a token revoked while it is still in use
+/// (past it, a new grant outlives 5,000 newer ones, and the older half stays);
 /// a grant with its two tokens takes well under a kilobyte.
 pub const MAX_GRANTS_PER_PAIR: usize = 10_000;
 /// Per grant: access tokens still valid, and rotated-out refresh tokens remembered
 /// for reuse detection.
 pub const MAX_TOKENS_PER_GRANT: usize = 100;
 /// Grants held at once, all pairs together; past it, the pair holding the most
-/// loses its oldest.
+/// loses one.
 pub const MAX_GRANTS: usize = 50_000;
 /// Access and refresh tokens held at once, all grants together; past it, the
-/// pair holding the most grants loses its oldest.
+/// pair holding the most grants loses one.
 pub const MAX_TOKENS: usize = 200_000;
 /// Consent pages waiting for their form, per client: an unfinished
-/// `GET /authorize` loop pushes out only its own client's oldest pages.
+/// `GET /authorize` loop pushes out only its own client's newer pages.
 pub const MAX_PENDING_PER_CLIENT: usize = 10_000;
 /// Consent pages waiting, all clients together; past it, the client with the
-/// most loses its oldest.
+/// most loses one.
 pub const MAX_PENDING: usize = 40_000;
 /// Codes held at once, used or not, the oldest forgotten first: a class issues
 /// far fewer within a code's lifetime, but a load test can issue thousands a
@@ -57,10 +62,10 @@ pub const MAX_PENDING: usize = 40_000;
 pub const MAX_CODES: usize = 20_000;
 /// Expired tokens are remembered this long, to tell "expired" from "unknown".
 pub const EXPIRED_GRACE_MS: u64 = 10 * 60 * 1000;
-/// Device authorizations (RFC 8628) per client, its oldest forgotten first.
+/// Device authorizations (RFC 8628) per client.
 pub const MAX_DEVICES_PER_CLIENT: usize = 10_000;
 /// Device authorizations held at once, all clients together; past it, the
-/// client with the most loses its oldest.
+/// client with the most loses one.
 pub const MAX_DEVICES: usize = 40_000;
 /// The user code space is cut into this many slices by a keyed hash that
 /// nobody outside the provider can compute (RFC 8628 §5.1).
@@ -264,6 +269,25 @@ impl<P: Eq + Hash + Copy, K: Eq + Hash + Clone> Shares<P, K> {
             .map(|(p, _)| *p)
     }
 
+    /// The key of the record of `party` a cap takes, taken out of the order:
+    /// the oldest of the party's newer half. The older half stays, so a flood
+    /// from inside a party (a loop sharing a client with a class) churns
+    /// through its own newest records, and what the party held before the
+    /// flood (a person's open consent page, a live session) outlives it.
+    /// After a flood ends, new records push the flood's out of the newer half
+    /// first, and the older half leaves as it expires.
+    fn victim<V>(&mut self, party: P, map: &HashMap<K, V>) -> Option<K> {
+        let share = self.parties.get_mut(&party)?;
+        let mut i = share.order.len() / 2;
+        while i < share.order.len() {
+            if map.contains_key(&share.order[i]) {
+                return share.order.remove(i);
+            }
+            i += 1;
+        }
+        self.oldest(party, map)
+    }
+
     /// The key of `party`'s oldest record still in `map`.
     fn oldest<V>(&mut self, party: P, map: &HashMap<K, V>) -> Option<K> {
         let share = self.parties.get_mut(&party)?;
@@ -425,8 +449,8 @@ impl Store {
     }
 
     /// Keeps a consent page's request until its form comes back; past the
-    /// caps, the oldest page of this client (or of the client with the most)
-    /// is forgotten, never one of a quieter client.
+    /// caps, a page of this client (or of the client with the most) is
+    /// forgotten, never one of a quieter client.
     pub fn add_pending(&mut self, pending: Pending) -> String {
         let id = new_id();
         let client = pending.client;
@@ -458,7 +482,7 @@ impl Store {
     }
 
     fn evict_pending(&mut self, client: usize) -> bool {
-        match self.pending_shares.oldest(client, &self.pending) {
+        match self.pending_shares.victim(client, &self.pending) {
             Some(id) => self.remove_pending(&id).is_some(),
             None => false,
         }
@@ -472,7 +496,7 @@ impl Store {
     }
 
     fn evict_device(&mut self, client: usize) -> bool {
-        match self.device_shares.oldest(client, &self.devices) {
+        match self.device_shares.victim(client, &self.devices) {
             Some(key) => {
                 self.remove_device(&key);
                 true
@@ -590,7 +614,7 @@ impl Store {
             },
         );
         if self.grant_shares.add((client, user), id) > self.caps.grants_per_pair
-            && let Some(old) = self.grant_shares.oldest((client, user), &self.grants)
+            && let Some(old) = self.grant_shares.victim((client, user), &self.grants)
         {
             self.remove_grant(old);
         }
@@ -655,7 +679,7 @@ impl Store {
             let Some(largest) = self.grant_shares.largest() else {
                 break;
             };
-            match self.grant_shares.oldest(largest, &self.grants) {
+            match self.grant_shares.victim(largest, &self.grants) {
                 Some(old) => {
                     self.remove_grant(old);
                 }
@@ -769,13 +793,14 @@ mod tests {
             store.grants.contains_key(&first),
             "no grant is evicted below the cap"
         );
-        grant(&mut store);
+        let newest_before = grant(&mut store);
         assert!(
-            !store.grants.contains_key(&first),
-            "past the cap, the oldest goes"
+            store.grants.contains_key(&first) && store.grants.contains_key(&second),
+            "past the cap, the older half stays"
         );
-        assert!(store.grants.contains_key(&second));
+        assert!(store.grants.contains_key(&newest_before));
         assert_eq!(store.counts().access_tokens, MAX_GRANTS_PER_PAIR);
+        assert_eq!(store.grant_shares.live((0, 0)), MAX_GRANTS_PER_PAIR);
     }
 
     #[test]
@@ -790,9 +815,9 @@ mod tests {
         assert_eq!(
             store.devices.len(),
             MAX_DEVICES_PER_CLIENT,
-            "past the cap, the oldest goes"
+            "past the cap, one of the newer half goes"
         );
-        assert!(!store.devices.contains_key(&digest(&first)));
+        assert!(store.devices.contains_key(&digest(&first)));
         assert_eq!(
             store.user_codes.len(),
             MAX_DEVICES_PER_CLIENT,
@@ -821,23 +846,30 @@ mod tests {
 
     // Fair shares (book/src/appendix/instructor.md, one provider for a class):
     // a client's flood of unfinished GET /authorize pushes out only its own
-    // oldest consent pages.
+    // newer consent pages; a page opened before it stays, even of the same
+    // client.
     #[test]
     fn a_clients_flood_of_consent_pages_keeps_another_clients_page() {
         let mut store = small();
         let quiet = store.add_pending(pending(1));
-        let own_first = store.add_pending(pending(0));
-        for _ in 0..store.caps.pending_per_client + 1_000 {
-            store.add_pending(pending(0));
-        }
+        let same_client_before = store.add_pending(pending(0));
+        let flood: Vec<String> = (0..store.caps.pending_per_client + 1_000)
+            .map(|_| store.add_pending(pending(0)))
+            .collect();
         assert!(
             store.pending(&quiet).is_some(),
             "another client's page stays"
         );
         assert!(
-            store.pending(&own_first).is_none(),
-            "the flood's oldest goes"
+            store.pending(&same_client_before).is_some(),
+            "a page of the same client opened before the flood stays"
         );
+        assert!(store.pending(flood.last().unwrap()).is_some());
+        let kept = flood
+            .iter()
+            .filter(|id| store.pending(id).is_some())
+            .count();
+        assert_eq!(kept, store.caps.pending_per_client - 1);
         assert_eq!(store.pending_shares.live(0), store.caps.pending_per_client);
         assert_eq!(store.pending.len(), store.caps.pending_per_client + 1);
         // Used and expired pages leave their share too.
@@ -866,7 +898,7 @@ mod tests {
         assert!(quiet.iter().all(|id| store.pending(id).is_some()));
         // Client 0 held the most; it lost as many as it took to come level
         // with client 1, then they took turns.
-        assert!(store.pending_shares.live(0) <= store.caps.pending_per_client - 1);
+        assert!(store.pending_shares.live(0) < store.caps.pending_per_client);
         assert!(store.pending_shares.live(clients - 1) >= store.caps.pending_per_client - clients);
     }
 
@@ -906,7 +938,7 @@ mod tests {
     }
 
     #[test]
-    fn past_the_token_cap_the_pair_with_the_most_grants_loses_its_oldest() {
+    fn past_the_token_cap_the_pair_with_the_most_grants_loses_one() {
         let mut store = small();
         let scope = Scopes::parse("profile").unwrap();
         let (quiet, _) = store.new_grant(1, 0, scope, 1, 1_000, 2_000);
@@ -922,11 +954,34 @@ mod tests {
         }
         assert!(store.access.len() + store.refresh.len() <= store.caps.tokens);
         assert!(store.grants.contains_key(&quiet));
+        assert!(store.grants.contains_key(&ids[0]), "the older half stays");
         assert!(
-            !store.grants.contains_key(&ids[0]),
-            "the flood's oldest went"
+            ids.iter().any(|id| !store.grants.contains_key(id)),
+            "the flood lost some of its own"
         );
         assert!(store.grants.contains_key(ids.last().unwrap()));
+    }
+
+    // Within one party, after a flood ends, new records push out the flood's
+    // newer half first and then cycle among themselves: no lasting lock-out.
+    #[test]
+    fn after_a_flood_new_records_of_the_same_party_still_live() {
+        let mut store = small();
+        let cap = store.caps.pending_per_client;
+        let flood: Vec<String> = (0..cap * 3)
+            .map(|_| store.add_pending(pending(0)))
+            .collect();
+        let class: Vec<String> = (0..cap / 4)
+            .map(|_| store.add_pending(pending(0)))
+            .collect();
+        assert!(class.iter().all(|id| store.pending(id).is_some()));
+        assert_eq!(store.pending_shares.live(0), cap);
+        assert!(
+            store.pending(&flood[0]).is_some(),
+            "the older half expires in time"
+        );
+        store.purge(1_000);
+        assert_eq!(store.pending.len(), 0);
     }
 
     // RFC 8628 §5.1: wrong user codes lock only their own slice of the code

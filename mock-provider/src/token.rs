@@ -1,5 +1,6 @@
 //! The token endpoint: RFC 6749 §4.1.3–4.1.4 (code), §6 (refresh), PKCE
-//! verification RFC 7636 §4.5–4.6, refresh token rotation RFC 9700 §4.14.
+//! verification RFC 7636 §4.5–4.6, refresh token rotation RFC 9700 §4.14, and
+//! replays revoking only for the code's own client (RFC 9700 §4.5).
 //! Client authentication (§2.3) and the answers (§5.1–5.2) are in
 //! `endpoint.rs`, shared with the other endpoints; the device grant (RFC 8628
 //! §3.4) is in `device.rs`.
