@@ -119,6 +119,17 @@ fn print_banner(provider: &MockProvider) {
     println!("  API        {base}/api/me  {base}/api/posts");
     println!("  inspector  {base}/_lab  (open it in a browser: every flow, step by step, live)");
     println!("  events     {base}/_lab/events  (the same steps as JSON)");
+    let port = provider.addr().port();
+    let mut hosts = vec![
+        format!("127.0.0.1:{port}"),
+        format!("localhost:{port}"),
+        format!("[::1]:{port}"),
+    ];
+    hosts.extend(config.allowed_hosts.iter().cloned());
+    println!(
+        "  answers to Host {}; any other gets 421 (DNS rebinding defence; --allow-host adds names)",
+        hosts.join(", ")
+    );
     println!("Clients (redirect URIs: any port on the loopback ones):");
     for c in &config.clients {
         let kind = match &c.secret {

@@ -15,22 +15,18 @@ pub(crate) struct App {
     pub issuer: String,
     store: Mutex<Store>,
     pub trace: Trace,
+    /// See [`App::own_hosts`].
+    own_hosts: Vec<String>,
 }
 
+/// The provider listens on loopback only; these name it (RFC 9110 §7.2).
+const LOOPBACK_NAMES: [&str; 3] = ["127.0.0.1", "localhost", "[::1]"];
+
 impl App {
-    /// The Host header values that name this provider: its loopback names
-    /// with the port it listens on (RFC 9110 §7.2).
-    pub fn own_hosts(&self) -> Vec<String> {
-        let port = url::Url::parse(&self.issuer)
-            .ok()
-            .and_then(|u| u.port())
-            .unwrap_or(80);
-        let mut hosts: Vec<String> = ["127.0.0.1", "localhost", "[::1]"]
-            .iter()
-            .map(|h| format!("{h}:{port}"))
-            .collect();
-        hosts.extend(self.config.allowed_hosts.iter().cloned());
-        hosts
+    /// The names this provider answers to, as the refusal lists them: its
+    /// loopback names with its port, then the `--allow-host` names.
+    pub fn own_hosts(&self) -> &[String] {
+        &self.own_hosts
     }
 
     /// True when `host` (a Host header) names this provider: a loopback name
@@ -42,9 +38,8 @@ impl App {
             Some(_) => host.split_inclusive(']').next().unwrap_or(host),
             None => host.split(':').next().unwrap_or(host),
         };
-        self.own_hosts()
+        self.own_hosts[..LOOPBACK_NAMES.len()]
             .iter()
-            .take(3)
             .any(|own| own.eq_ignore_ascii_case(host))
             || self
                 .config
@@ -64,7 +59,17 @@ impl App {
     }
 
     pub fn new(config: Config, issuer: String) -> Self {
+        let port = url::Url::parse(&issuer)
+            .ok()
+            .and_then(|u| u.port())
+            .unwrap_or(80);
+        let own_hosts = LOOPBACK_NAMES
+            .iter()
+            .map(|name| format!("{name}:{port}"))
+            .chain(config.allowed_hosts.iter().cloned())
+            .collect();
         App {
+            own_hosts,
             trace: Trace::new(config.trace),
             config,
             issuer,
