@@ -56,10 +56,14 @@ pub const MAX_PENDING_PER_CLIENT: usize = 10_000;
 /// Consent pages waiting, all clients together; past it, the client with the
 /// most loses one.
 pub const MAX_PENDING: usize = 40_000;
-/// Codes held at once, used or not, the oldest forgotten first: a class issues
-/// far fewer within a code's lifetime, but a load test can issue thousands a
-/// second, and without a cap they would all be held for a minute.
+/// Codes held at once, used or not: a class issues far fewer within a code's
+/// lifetime, but a load test can issue thousands a second, and without a cap
+/// they would all be held for a minute. Past it, the client/user pair holding
+/// the most loses one.
 pub const MAX_CODES: usize = 20_000;
+/// Codes per client/user pair: a loop logging in again and again pushes out
+/// only its own pair's newer codes.
+pub const MAX_CODES_PER_PAIR: usize = 10_000;
 /// Expired tokens are remembered this long, to tell "expired" from "unknown".
 pub const EXPIRED_GRACE_MS: u64 = 10 * 60 * 1000;
 /// Device authorizations (RFC 8628) per client.
@@ -195,6 +199,8 @@ struct Caps {
     grants_per_pair: usize,
     grants: usize,
     tokens: usize,
+    codes_per_pair: usize,
+    codes: usize,
     wrong_per_slice: u32,
 }
 
@@ -208,6 +214,8 @@ impl Default for Caps {
             grants_per_pair: MAX_GRANTS_PER_PAIR,
             grants: MAX_GRANTS,
             tokens: MAX_TOKENS,
+            codes_per_pair: MAX_CODES_PER_PAIR,
+            codes: MAX_CODES,
             wrong_per_slice: MAX_WRONG_USER_CODES_PER_SLICE,
         }
     }
@@ -320,6 +328,7 @@ pub struct Store {
     /// Used codes past their lifetime whose grant still lives: (grant, what the code was for).
     pub used_codes: HashMap<Digest, (GrantId, Box<CodeDetails>)>,
     code_queue: VecDeque<(u64, Digest)>,
+    code_shares: Shares<(usize, usize), Digest>,
     pub grants: HashMap<GrantId, Grant>,
     grant_shares: Shares<(usize, usize), GrantId>,
     next_grant: GrantId,
@@ -386,21 +395,9 @@ impl Store {
             let (_, id) = self.pending_queue.pop_front().unwrap();
             self.remove_pending(&id);
         }
-        while self
-            .code_queue
-            .front()
-            .is_some_and(|(at, _)| *at <= now || self.codes.len() > MAX_CODES)
-        {
+        while self.code_queue.front().is_some_and(|(at, _)| *at <= now) {
             let (_, key) = self.code_queue.pop_front().unwrap();
-            // A used code outlives its lifetime while its grant does, so that a
-            // replay still revokes what it gave (RFC 6749 §4.1.2); the grant's
-            // removal forgets it.
-            if let Some(CodeState::Used { grant, details }) = self.codes.remove(&key)
-                && let Some(g) = self.grants.get_mut(&grant)
-            {
-                g.code = Some(key);
-                self.used_codes.insert(key, (grant, details));
-            }
+            self.forget_code(&key);
         }
         while self
             .access_queue
@@ -443,6 +440,7 @@ impl Store {
         self.pending_shares.compact(&self.pending);
         self.device_shares.compact(&self.devices);
         self.grant_shares.compact(&self.grants);
+        self.code_shares.compact(&self.codes);
         compact(&mut self.code_queue, &self.codes);
         compact(&mut self.access_queue, &self.access);
         compact(&mut self.refresh_queue, &self.refresh);
@@ -533,12 +531,56 @@ impl Store {
         entry.1 += 1;
     }
 
+    /// Issues a code; past the caps, a code of this client/user pair (or of
+    /// the pair holding the most) is forgotten, never one of a quieter pair.
     pub fn issue_code(&mut self, details: CodeDetails, expires_at: u64) -> String {
         let code = new_secret("lab_code_");
         let key = digest(&code);
+        let pair = (details.client, details.user);
         self.code_queue.push_back((expires_at, key));
         self.codes.insert(key, CodeState::Unused(Box::new(details)));
+        if self.code_shares.add(pair, key) > self.caps.codes_per_pair {
+            self.evict_code(pair);
+        }
+        while self.codes.len() > self.caps.codes {
+            match self.code_shares.largest() {
+                Some(largest) if self.evict_code(largest) => {}
+                _ => break,
+            }
+        }
         code
+    }
+
+    /// Removes a code (expired, or evicted by a cap). A used code outlives
+    /// its lifetime while its grant does, so that a replay still revokes what
+    /// it gave (RFC 6749 §4.1.2); the grant's removal forgets it.
+    fn forget_code(&mut self, key: &Digest) {
+        let Some(state) = self.codes.remove(key) else {
+            return;
+        };
+        let details = match state {
+            CodeState::Unused(details) => details,
+            CodeState::Used { grant, details } => {
+                let pair = (details.client, details.user);
+                if let Some(g) = self.grants.get_mut(&grant) {
+                    g.code = Some(*key);
+                    self.used_codes.insert(*key, (grant, details));
+                }
+                self.code_shares.left(pair);
+                return;
+            }
+        };
+        self.code_shares.left((details.client, details.user));
+    }
+
+    fn evict_code(&mut self, pair: (usize, usize)) -> bool {
+        match self.code_shares.victim(pair, &self.codes) {
+            Some(key) => {
+                self.forget_code(&key);
+                true
+            }
+            None => false,
+        }
     }
 
     /// Records a device authorization request; returns the device code and the
@@ -742,6 +784,8 @@ mod tests {
                 grants_per_pair: 100,
                 grants: 500,
                 tokens: 2_000,
+                codes_per_pair: 100,
+                codes: 200,
                 wrong_per_slice: 2,
             },
             ..Store::default()
@@ -960,6 +1004,47 @@ mod tests {
             "the flood lost some of its own"
         );
         assert!(store.grants.contains_key(ids.last().unwrap()));
+    }
+
+    fn details(client: usize, user: usize) -> CodeDetails {
+        CodeDetails {
+            client,
+            user,
+            redirect_uri: "http://127.0.0.1/callback".into(),
+            redirect_uri_sent: true,
+            scope: Scopes::parse("profile").unwrap(),
+            challenge: None,
+            flow: 1,
+        }
+    }
+
+    // A pair's flood of codes (a loop logging in as alice) forgets only its
+    // own newer codes: another pair's unused code, and an earlier one of the
+    // same pair, can still be exchanged.
+    #[test]
+    fn a_pairs_flood_of_codes_keeps_another_pairs_unused_code() {
+        let mut store = small();
+        let quiet = digest(&store.issue_code(details(0, 1), 1_000));
+        let earlier = digest(&store.issue_code(details(0, 0), 1_000));
+        for _ in 0..store.caps.codes * 3 {
+            store.issue_code(details(0, 0), 1_000);
+        }
+        assert!(matches!(
+            store.codes.get(&quiet),
+            Some(CodeState::Unused(_))
+        ));
+        assert!(store.codes.contains_key(&earlier));
+        assert_eq!(store.code_shares.live((0, 0)), store.caps.codes_per_pair);
+        // Past the cap for everyone, the pair holding the most loses one.
+        for user in 2..6 {
+            for _ in 0..store.caps.codes_per_pair / 2 {
+                store.issue_code(details(1, user), 1_000);
+            }
+        }
+        assert_eq!(store.codes.len(), store.caps.codes);
+        assert!(store.codes.contains_key(&quiet));
+        store.purge(1_000);
+        assert!(store.codes.is_empty() && store.code_shares.parties.is_empty());
     }
 
     // Within one party, after a flood ends, new records push out the flood's
