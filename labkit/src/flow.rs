@@ -21,8 +21,10 @@ pub struct PortArgs {
 /// Arguments of every client program (lessons 03 on).
 ///
 /// With no endpoint flags, the mock provider at 127.0.0.1:9000 is used if one
-/// answers, else one is started inside the program. The client secret comes
-/// only from the environment (`OAUTH_CLIENT_SECRET`), never from the command line.
+/// answers, else one is started inside the program, and the lab's own secret
+/// is used with it. A client secret of your own comes only from the
+/// environment (`OAUTH_CLIENT_SECRET`), never from the command line, and is
+/// sent only to endpoints named with the flags.
 #[derive(Parser, Debug)]
 pub struct Cli {
     /// Port on 127.0.0.1 for the redirect listener: 0 picks a free one, the
@@ -257,10 +259,30 @@ fn choose_provider(
     cli: &Cli,
     kind: ClientKind,
 ) -> Result<(Client, Option<MockProvider>, bool), LabError> {
-    let secret = std::env::var("OAUTH_CLIENT_SECRET")
+    let secret = std::env::var(SECRET_VAR)
         .ok()
         .filter(|s| !s.is_empty())
         .map(Secret::new);
+    choose_provider_from(cli, kind, secret, local_mock())
+}
+
+/// Where a client secret of one's own comes from, for explicit endpoints only.
+const SECRET_VAR: &str = "OAUTH_CLIENT_SECRET";
+
+/// [`choose_provider`] with the environment read: `secret` from
+/// [`SECRET_VAR`], `local` from [`local_mock`].
+///
+/// `secret` goes only to endpoints named with the flags. Whatever answers on
+/// 127.0.0.1:9000 is whoever got there first (any program on the machine may
+/// listen there and copy the mock provider's metadata), so with a found or
+/// embedded mock provider the lab's own secret is used: a secret set for
+/// GitHub in lesson 08 never reaches it.
+fn choose_provider_from(
+    cli: &Cli,
+    kind: ClientKind,
+    secret: Option<Secret>,
+    local: Option<String>,
+) -> Result<(Client, Option<MockProvider>, bool), LabError> {
     if let (Some(authorize_url), Some(token_url)) = (&cli.authorize_url, &cli.token_url) {
         for (flag, value) in [
             ("--authorize-url", Some(authorize_url)),
@@ -277,6 +299,14 @@ fn choose_provider(
                 )));
             }
         }
+        println!("Using the provider at {authorize_url}");
+        println!(
+            "  client secret: {}",
+            match &secret {
+                Some(_) => format!("from {SECRET_VAR}"),
+                None => format!("none ({SECRET_VAR} is not set)"),
+            }
+        );
         let client = Client {
             authorize_url: authorize_url.clone(),
             token_url: token_url.clone(),
@@ -287,7 +317,6 @@ fn choose_provider(
             revoke_url: cli.revoke_url.clone(),
             device_url: cli.device_url.clone(),
         };
-        println!("Using the provider at {}", client.authorize_url);
         // A mock provider reached by its URL still lets --simulate-user play a lab user.
         let origin = url::Url::parse(authorize_url)
             .map(|u| u.origin().ascii_serialization())
@@ -295,7 +324,6 @@ fn choose_provider(
         let is_mock = cli.simulate_user.is_some() && mock_answers(&origin);
         return Ok((client, None, is_mock));
     }
-    let local = local_mock();
     let (base, embedded) = match local.as_deref().filter(|url| mock_answers(url)) {
         Some(url) => {
             println!("Using the mock provider at {url}");
@@ -316,13 +344,24 @@ fn choose_provider(
             (provider.base_url().to_string(), Some(provider))
         }
     };
+    // Never the environment's secret here (see above).
+    let unused = if secret.is_some() {
+        format!(
+            "; {SECRET_VAR} is not sent to it (only to endpoints named with --authorize-url and --token-url)"
+        )
+    } else {
+        String::new()
+    };
     let (id, secret) = match kind {
         ClientKind::Confidential => {
             let (id, builtin) = MOCK_CLIENT;
-            (id, secret.or(Some(Secret::new(builtin))))
+            println!("  client secret: the mock provider's built-in one for {id}{unused}");
+            (id, Some(Secret::new(builtin)))
         }
-        // A public client has no secret, whatever the environment says.
-        ClientKind::Public => (MOCK_PUBLIC_CLIENT, None),
+        ClientKind::Public => {
+            println!("  client secret: none, {MOCK_PUBLIC_CLIENT} is a public client{unused}");
+            (MOCK_PUBLIC_CLIENT, None)
+        }
     };
     let client = Client {
         authorize_url: format!("{base}/authorize"),
@@ -371,4 +410,61 @@ fn simulated_user(name: &str) -> Result<ResourceOwner, LabError> {
                 "--simulate-user {name}: no such lab user; use alice or bob"
             ))
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cli(args: &[&str]) -> Cli {
+        Cli::parse_from(std::iter::once("lesson").chain(args.iter().copied()))
+    }
+
+    // RFC 6749 §2.3.1: a client secret goes only to the provider it was
+    // issued by. Whatever answers on 127.0.0.1:9000 is not known to be that
+    // one, so a found mock provider gets the lab's own secret, never
+    // OAUTH_CLIENT_SECRET (here: one set for GitHub in lesson 08).
+    #[test]
+    fn rfc6749_2_3_1_a_found_or_embedded_mock_provider_never_gets_the_environments_secret() {
+        let found = MockProvider::start(Config::default()).unwrap();
+        let mine = || Some(Secret::new("github-client-secret-of-my-own"));
+        for local in [Some(found.base_url().to_string()), None] {
+            let (client, _, is_mock) =
+                choose_provider_from(&cli(&[]), ClientKind::Confidential, mine(), local.clone())
+                    .unwrap();
+            assert!(is_mock);
+            assert_eq!(
+                client.client_secret.as_ref().map(Secret::expose),
+                Some("lab-secret"),
+                "{local:?}"
+            );
+            let (client, _, _) =
+                choose_provider_from(&cli(&[]), ClientKind::Public, mine(), local).unwrap();
+            assert!(client.client_secret.is_none());
+        }
+    }
+
+    #[test]
+    fn rfc6749_2_3_1_named_endpoints_get_the_environments_secret() {
+        let named = cli(&[
+            "--authorize-url",
+            "https://provider.example/authorize",
+            "--token-url",
+            "https://provider.example/token",
+            "--client-id",
+            "my-app",
+        ]);
+        let (client, embedded, _) = choose_provider_from(
+            &named,
+            ClientKind::Confidential,
+            Some(Secret::new("my-own-secret")),
+            None,
+        )
+        .unwrap();
+        assert!(embedded.is_none());
+        assert_eq!(
+            client.client_secret.as_ref().map(Secret::expose),
+            Some("my-own-secret")
+        );
+    }
 }

@@ -428,9 +428,9 @@ pub fn post(app: &App, req: &Request, step: &mut Step) -> Response {
     let decision = get("decision").unwrap_or("");
     step.param("decision", decision);
     if let Some(username) = get("username") {
-        step.param("username", username);
+        step.param("username", app.shown_username(username));
     }
-    let pending = get("request_id").and_then(|id| app.store().pending.get(id).cloned());
+    let pending = get("request_id").and_then(|id| app.store().pending(id).cloned());
     let Some(pending) = pending else {
         return error_page(
             400,
@@ -456,7 +456,7 @@ pub fn post(app: &App, req: &Request, step: &mut Step) -> Response {
     };
     match decision {
         "deny" => {
-            app.store().pending.remove(&request_id);
+            app.store().remove_pending(&request_id);
             // RFC 6749 §4.1.2.1: access_denied.
             redirect_error(
                 app,
@@ -478,11 +478,16 @@ pub fn post(app: &App, req: &Request, step: &mut Step) -> Response {
                     redirect_uri: &pending.redirect_uri,
                     users: &app.config.users,
                     error: Some("Wrong username or password. The lab users are listed below."),
-                    username,
+                    // An unknown name may be a password typed into the wrong box.
+                    username: if app.user_index(username).is_some() {
+                        username
+                    } else {
+                        ""
+                    },
                 });
             };
             // The form is single use: a second submission finds nothing.
-            if app.store().pending.remove(&request_id).is_none() {
+            if app.store().remove_pending(&request_id).is_none() {
                 return error_page(400, "this login form was already used".into(), step);
             }
             approve(

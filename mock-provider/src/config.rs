@@ -223,6 +223,9 @@ pub struct Config {
     pub clock: Arc<dyn Clock>,
     pub trace: TraceOutput,
     pub limits: crate::http::Limits,
+    /// Host names the provider answers to besides its own loopback names
+    /// (`--allow-host`): a name a proxy or tunnel in front of it is reached by.
+    pub allowed_hosts: Vec<String>,
 }
 
 impl Default for Config {
@@ -240,6 +243,7 @@ impl Default for Config {
             clock: Arc::new(SystemClock),
             trace: TraceOutput::Quiet,
             limits: crate::http::Limits::default(),
+            allowed_hosts: Vec::new(),
         }
     }
 }
@@ -287,6 +291,32 @@ impl Config {
             for uri in &client.redirect_uris {
                 let parsed = url::Url::parse(uri)
                     .map_err(|e| format!("client {:?}: redirect URI {uri:?}: {e}", client.id))?;
+                // RFC 6749 §3.1.2.1 and RFC 8252 §7.3: a redirect goes over
+                // TLS, or stays on this machine. Anything else (javascript:,
+                // data:, file:, plain http to another host) is refused here,
+                // so the provider never redirects to it.
+                let loopback = match parsed.host() {
+                    Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+                    Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+                    Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+                    None => false,
+                };
+                match parsed.scheme() {
+                    "https" if parsed.host().is_some() => {}
+                    "http" if loopback => {}
+                    "http" => {
+                        return Err(format!(
+                            "client {:?}: redirect URI {uri:?} uses http on a host that is not loopback: use https, or http on 127.0.0.1, [::1] or localhost (RFC 6749 §3.1.2.1)",
+                            client.id
+                        ));
+                    }
+                    _ => {
+                        return Err(format!(
+                            "client {:?}: redirect URI {uri:?} is not http(s): use https, or http on 127.0.0.1, [::1] or localhost (RFC 6749 §3.1.2.1)",
+                            client.id
+                        ));
+                    }
+                }
                 if parsed.fragment().is_some() {
                     return Err(format!(
                         "client {:?}: redirect URI {uri:?} must not have a fragment (RFC 6749 §3.1.2)",

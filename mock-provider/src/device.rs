@@ -9,13 +9,19 @@
 //!
 //! The device code is a secret like an authorization code: the store keeps
 //! only its digest, and the trace shows it shortened. The user code is short
-//! enough to type (§6.1), so guessing it is bounded instead: at most
-//! [`MAX_WRONG_USER_CODES_PER_MINUTE`] wrong entries a minute for the whole
-//! provider, after which the page refuses every entry until the minute is over
-//! (§5.1). The limit is high enough for a class's typos; with 20^8 codes,
-//! finding one of a hundred live codes at that rate takes more than a year of
-//! guessing without pause, and each code lives minutes. The trace shows only
-//! the first two characters of a user code, which leaves the guess as hard.
+//! enough to type (§6.1), so guessing it is bounded instead (§5.1). Everyone
+//! may arrive from 127.0.0.1 (a class through SSH tunnels), so a guesser cannot
+//! be told apart by address, and one counter for the whole provider would let
+//! one runaway loop lock out the class. Wrong entries are counted instead per
+//! slice of the code space: [`USER_CODE_SLICES`] slices, cut by a keyed hash
+//! nobody outside can compute, each taking [`MAX_WRONG_USER_CODES_PER_SLICE`]
+//! wrong entries a minute before it refuses entries that fall in it. A flood
+//! locks only the slices it fills, and another person's right code is in a
+//! slice of its own; guessing as a whole stays below 20,480 tries a minute, so
+//! with 20^8 codes, hitting a given live code within its ten minutes has odds
+//! under one in 100,000. Entries that are not eight code letters at all are
+//! nobody's code and count against no slice. The trace shows only the first
+//! two characters of a user code, which leaves the guess as hard.
 
 use serde_json::json;
 
@@ -28,7 +34,7 @@ use crate::pages::{self, DeviceConsent};
 use crate::params::Params;
 use crate::secrets::{digest, normalize_user_code, shorten, show_user_code};
 use crate::state::App;
-use crate::store::{DeviceState, MAX_WRONG_USER_CODES_PER_MINUTE};
+use crate::store::{DeviceState, MAX_WRONG_USER_CODES_PER_SLICE, USER_CODE_SLICES};
 use crate::trace::Step;
 
 /// Seconds a device waits between polls, as first told (§3.2 `interval`).
@@ -181,33 +187,13 @@ pub fn form(app: &App, req: &Request, step: &mut Step) -> Response {
         step.param("decision", d);
     }
     if let Some(u) = get("username").filter(|_| matches!(decision, Some("approve" | "deny"))) {
-        step.param("username", u);
+        step.param("username", app.shown_username(u));
     }
     let now = app.now();
     let mut store = app.store();
-    // §5.1: a bounded number of guesses; past it, right codes wait too, or
-    // guessing would go on.
-    if store.wrong_user_codes.len() >= MAX_WRONG_USER_CODES_PER_MINUTE {
-        step.outcome = format!(
-            "refused: {MAX_WRONG_USER_CODES_PER_MINUTE} wrong user codes in the last minute (RFC 8628 §5.1)"
-        );
-        return pages::device_entry(
-            429,
-            typed,
-            Some("Too many wrong codes were entered here in the last minute. Wait a minute, then try again."),
-        )
-        .with_header("Retry-After", "60");
-    }
-    let found = normalize_user_code(typed).and_then(|code| {
-        let key = *store.user_codes.get(&code)?;
-        let device = store.devices.get(&key)?;
-        (device.expires_at > now && device.state == DeviceState::Pending).then_some((code, key))
-    });
-    let Some((code, key)) = found else {
-        store.wrong_user_codes.push_back(now);
-        step.outcome = "unknown, expired or used user code; the entry page is shown again".into();
-        return pages::device_entry(
-            400,
+    let not_valid = |status| {
+        pages::device_entry(
+            status,
             typed,
             Some(&format!(
                 "That code is not valid: it may be mistyped, expired (codes live {}), or already used. Check the code on your device; if it has expired there, start again on the device for a new one.",
@@ -216,7 +202,36 @@ pub fn form(app: &App, req: &Request, step: &mut Step) -> Response {
                     s => format!("{} minutes", s.div_ceil(60)),
                 }
             )),
+        )
+    };
+    // Not eight code letters: nobody's code, so no guess to count.
+    let Some(code) = normalize_user_code(typed) else {
+        step.outcome = "not a user code (eight letters); the entry page is shown again".into();
+        return not_valid(400);
+    };
+    // §5.1: a bounded number of guesses per slice; past it, right codes of
+    // that slice wait too, or guessing there would go on.
+    if store.user_code_slice_locked(&code, now) {
+        step.outcome = format!(
+            "refused: {MAX_WRONG_USER_CODES_PER_SLICE} wrong user codes in the last minute in this code's slice (1 of {USER_CODE_SLICES}; RFC 8628 §5.1)"
         );
+        return pages::device_entry(
+            429,
+            typed,
+            Some("Too many wrong codes like this one were entered in the last minute. Wait a minute, then try again."),
+        )
+        .with_header("Retry-After", "60");
+    }
+    let found = store.user_codes.get(&code).copied().filter(|key| {
+        store
+            .devices
+            .get(key)
+            .is_some_and(|d| d.expires_at > now && d.state == DeviceState::Pending)
+    });
+    let Some(key) = found else {
+        store.wrong_user_code(&code, now);
+        step.outcome = "unknown, expired or used user code; the entry page is shown again".into();
+        return not_valid(400);
     };
     let device = store.devices.get_mut(&key).expect("found above");
     step.flow = Some(device.flow);
@@ -245,9 +260,11 @@ pub fn form(app: &App, req: &Request, step: &mut Step) -> Response {
             let user = app.log_in(username, get("password").unwrap_or(""));
             let Some(user) = user else {
                 step.outcome = "wrong username or password; login page shown again".into();
+                // An unknown name may be a password typed into the wrong box.
+                let known = app.user_index(username).is_some();
                 return consent(
                     Some("Wrong username or password. The lab users are listed below."),
-                    username,
+                    if known { username } else { "" },
                 );
             };
             step.user = Some(username.to_string());

@@ -777,12 +777,11 @@ pub fn class(app: &App) -> Response {
 }
 
 /// An inspector page: nothing runs or loads but what `policy` allows, it is
-/// never framed, cached or sent on as a referrer.
+/// never framed, cached or sent on as a referrer (`nosniff` comes from the router).
 fn lab_page(html: String, policy: &str) -> Response {
     Response::new(200, "text/html; charset=utf-8", html)
         .with_header("Content-Security-Policy", policy)
         .with_header("X-Frame-Options", "DENY")
-        .with_header("X-Content-Type-Options", "nosniff")
         .with_header("Referrer-Policy", "no-referrer")
         .with_header("Cache-Control", "no-store")
 }

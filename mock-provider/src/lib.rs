@@ -16,7 +16,7 @@
 //! | `config.rs` | clients, users, scopes, settings; RFC 6749 §3.3 (the default scope) |
 //! | `data.rs` | each user's posts |
 //! | `trace.rs` | one line per protocol step, and the events the inspector reads |
-//! | `store.rs` | codes, grants and tokens, in bounded memory |
+//! | `store.rs` | codes, grants and tokens, in bounded memory, capped in fair shares per party; RFC 8628 §5.1 (wrong user codes per slice) |
 //! | `pages.rs` | the HTML pages and their contract |
 //! | `state.rs` | `App`: settings, issuer, store and trace, with their lookups |
 //! | `endpoint.rs` | what endpoints share: RFC 6749 §2.3 (client authentication), §3.2 (form bodies), §5.1–5.2 (answers and errors) |
@@ -25,9 +25,9 @@
 //! | `resource.rs` | RFC 6750 §2.1, §3.1 |
 //! | `revoke.rs` | RFC 7009 §2 |
 //! | `device.rs` | RFC 8628 §3.1–3.5, §5.1, §6.1 (device authorization grant) |
-//! | `token.rs` | RFC 6749 §4.1.3, §6; RFC 7636 §4.5–4.6; RFC 9700 §2.1.1, §4.14 |
+//! | `token.rs` | RFC 6749 §4.1.3, §6; RFC 7636 §4.5–4.6; RFC 9700 §2.1.1, §4.5, §4.14 |
 //! | `lab.rs` | the inspector, `/_lab` and `/_lab/events` |
-//! | `router.rs` | which path and method go to which endpoint; 404, 405 |
+//! | `router.rs` | RFC 9110 §7.2 (the Host check, 421); which path and method go to which endpoint; 404, 405; nosniff on every answer |
 //! | `lib.rs` | `MockProvider`, and the public names re-exported |
 //! | `main.rs` | the binary: flags and banner, through the library's public names |
 //!
@@ -79,7 +79,11 @@ pub use owner::{Decision, OwnerError, Redirect, ResourceOwner};
 pub use pages::escape as escape_html;
 pub use resource::{DEFAULT_LIMIT, MAX_LIMIT};
 pub use secrets::{s256, shorten};
-pub use store::Counts;
+pub use store::{
+    Counts, MAX_CODES, MAX_CODES_PER_PAIR, MAX_DEVICES, MAX_DEVICES_PER_CLIENT, MAX_GRANTS,
+    MAX_GRANTS_PER_PAIR, MAX_PENDING, MAX_PENDING_PER_CLIENT, MAX_TOKENS, MAX_TOKENS_PER_GRANT,
+    MAX_WRONG_USER_CODES_PER_SLICE, USER_CODE_SLICES,
+};
 pub use trace::Event;
 
 /// Why a provider did not start; each message names the fix.

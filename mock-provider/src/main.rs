@@ -1,5 +1,6 @@
 //! `cargo run -p mock-provider -- [--port 9000] [--code-ttl 60s] [--token-ttl 1h]
-//! [--device-ttl 10m] [--auto-approve alice] [--rate-limit N/s] [--config FILE]`
+//! [--device-ttl 10m] [--auto-approve alice] [--rate-limit N/s] [--config FILE]
+//! [--allow-host NAME]...`
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -36,6 +37,11 @@ struct Args {
     /// More clients and users, from a TOML file.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
+    /// Also answer requests whose Host is NAME (any port), for a proxy or
+    /// tunnel in front; repeat for more names. Only 127.0.0.1, localhost and
+    /// [::1] with the provider's port are answered otherwise.
+    #[arg(long, value_name = "NAME", value_parser = parse_host_name)]
+    allow_host: Vec<String>,
     /// Print no trace lines (for load tests).
     #[arg(long)]
     quiet: bool,
@@ -51,6 +57,20 @@ fn parse_rate(text: &str) -> Result<u32, String> {
     }
 }
 
+fn parse_host_name(text: &str) -> Result<String, String> {
+    let ok = !text.is_empty()
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-');
+    if ok {
+        Ok(text.to_ascii_lowercase())
+    } else {
+        Err(format!(
+            "{text:?} is not a host name: give the name alone, without scheme or port, for example lab.school.example"
+        ))
+    }
+}
+
 fn main() -> ExitCode {
     let args = Args::parse();
     let mut config = Config {
@@ -61,6 +81,7 @@ fn main() -> ExitCode {
         device_ttl: args.device_ttl,
         auto_approve: args.auto_approve,
         rate_limit: args.rate_limit,
+        allowed_hosts: args.allow_host,
         trace: if args.quiet {
             TraceOutput::Quiet
         } else {
@@ -98,6 +119,17 @@ fn print_banner(provider: &MockProvider) {
     println!("  API        {base}/api/me  {base}/api/posts");
     println!("  inspector  {base}/_lab  (open it in a browser: every flow, step by step, live)");
     println!("  events     {base}/_lab/events  (the same steps as JSON)");
+    let port = provider.addr().port();
+    let mut hosts = vec![
+        format!("127.0.0.1:{port}"),
+        format!("localhost:{port}"),
+        format!("[::1]:{port}"),
+    ];
+    hosts.extend(config.allowed_hosts.iter().cloned());
+    println!(
+        "  answers to Host {}; any other gets 421 (DNS rebinding defence; --allow-host adds names)",
+        hosts.join(", ")
+    );
     println!("Clients (redirect URIs: any port on the loopback ones):");
     for c in &config.clients {
         let kind = match &c.secret {
@@ -108,7 +140,7 @@ fn print_banner(provider: &MockProvider) {
         println!("  {:<12} {kind}; {}", c.id, c.redirect_uris.join(" "));
     }
     println!(
-        "  (lab-client's secret is documented in the README and the book; OAUTH_CLIENT_SECRET takes it)"
+        "  (lab-client's secret is documented in the README and the book; the lesson programs use it with this provider)"
     );
     println!("Users:");
     for u in &config.users {

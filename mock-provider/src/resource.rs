@@ -7,7 +7,7 @@ use serde_json::json;
 
 use crate::config::Scopes;
 use crate::data;
-use crate::endpoint::{description_text, json, json_error};
+use crate::endpoint::{description_text, json, json_error, no_store};
 use crate::http::{Request, Response};
 use crate::params::Params;
 use crate::secrets::{digest, shorten};
@@ -196,8 +196,13 @@ fn read_query(req: &Request) -> Result<Params, Response> {
         .map_err(|e| json_error(400, "invalid_request", &e.to_string()))
 }
 
-/// `GET /api/me` (scope `profile`).
+/// `GET /api/me` (scope `profile`). Personal data: no cache keeps it (RFC 9111
+/// §5.2.2.5, as RFC 6749 §5.1 asks of tokens).
 pub fn me(app: &App, req: &Request, step: &mut Step) -> Response {
+    no_store(me_answer(app, req, step))
+}
+
+fn me_answer(app: &App, req: &Request, step: &mut Step) -> Response {
     let result = read_query(req)
         .and_then(|query| authorize(app, req, &query, Scopes::parse("profile").unwrap(), step));
     match result {
@@ -214,8 +219,13 @@ pub fn me(app: &App, req: &Request, step: &mut Step) -> Response {
 }
 
 /// `GET /api/posts?limit=&cursor=` (scope `posts:read`): newest first, `next` in
-/// the body and in a `Link: <…>; rel="next"` header (RFC 8288).
+/// the body and in a `Link: <…>; rel="next"` header (RFC 8288). Private posts:
+/// no cache keeps them.
 pub fn posts(app: &App, req: &Request, step: &mut Step) -> Response {
+    no_store(posts_answer(app, req, step))
+}
+
+fn posts_answer(app: &App, req: &Request, step: &mut Step) -> Response {
     let query = match read_query(req) {
         Ok(q) => q,
         Err(response) => return response,

@@ -1,5 +1,13 @@
 //! Routing, the top layer: which path and method go to which endpoint, `404`
 //! and `405` (with `Allow`) for the rest, and one trace step per request.
+//!
+//! Before any route, the `Host` header (RFC 9110 §7.2) must name this provider:
+//! a page on another site whose name an attacker points at 127.0.0.1 (DNS
+//! rebinding) is same-origin with that name in the browser, so without this
+//! check it could read `/_lab/events` or run flows as the demo users. Any other
+//! Host gets `421 Misdirected Request` (RFC 9110 §15.5.20) and nothing else.
+//! Every answer says `X-Content-Type-Options: nosniff`, so a browser never
+//! reads a JSON or text answer as a page or a script.
 
 use serde_json::Value;
 
@@ -35,7 +43,9 @@ impl Handler for App {
         };
         let request_line = format!("{} {}", req.method, req.path);
         let mut step = Step::default();
+        let host = req.header("host").ok().flatten();
         let response = match (method, req.path.as_str()) {
+            _ if !host.is_some_and(|h| self.is_own_host(h)) => misdirected(self, host, &mut step),
             ("GET", "/") => pages::index(&self.issuer, &self.config.clients, &self.config.users),
             ("GET", "/.well-known/oauth-authorization-server") => metadata::document(self),
             ("GET", "/authorize") => authorize::get(self, req, &mut step),
@@ -64,6 +74,11 @@ impl Handler for App {
                 ),
             },
         };
+        let response = if response.header("X-Content-Type-Options").is_none() {
+            response.with_header("X-Content-Type-Options", "nosniff")
+        } else {
+            response
+        };
         // Reading the trace must not add to it.
         if !req.path.starts_with("/_lab") {
             if step.actor.is_empty() {
@@ -77,6 +92,24 @@ impl Handler for App {
         }
         response
     }
+}
+
+/// The answer to a request for another host: 421, naming the addresses to use.
+fn misdirected(app: &App, host: Option<&str>, step: &mut Step) -> Response {
+    let got = match host {
+        // What was sent may be anything: cut it short.
+        Some(h) => format!("Host {:?}", h.chars().take(80).collect::<String>()),
+        None => "no Host header".to_string(),
+    };
+    step.outcome = format!("refused: {got} is not this provider (DNS rebinding defence)");
+    json_error(
+        421,
+        "misdirected_request",
+        &format!(
+            "this provider answers only as {}, not to a request with {got}: use one of those addresses, or start it with --allow-host NAME (book/src/appendix/mock-provider.md)",
+            app.own_hosts().join(", ")
+        ),
+    )
 }
 
 /// A short description of an answer for the trace, when the handler gave none.

@@ -5,7 +5,7 @@ use std::sync::{Mutex, MutexGuard};
 
 use crate::clock::millis;
 use crate::config::Config;
-use crate::secrets::same_secret;
+use crate::secrets::{same_secret, shorten};
 use crate::store::Store;
 use crate::trace::Trace;
 
@@ -15,11 +15,61 @@ pub(crate) struct App {
     pub issuer: String,
     store: Mutex<Store>,
     pub trace: Trace,
+    /// See [`App::own_hosts`].
+    own_hosts: Vec<String>,
 }
 
+/// The provider listens on loopback only; these name it (RFC 9110 §7.2).
+const LOOPBACK_NAMES: [&str; 3] = ["127.0.0.1", "localhost", "[::1]"];
+
 impl App {
+    /// The names this provider answers to, as the refusal lists them: its
+    /// loopback names with its port, then the `--allow-host` names.
+    pub fn own_hosts(&self) -> &[String] {
+        &self.own_hosts
+    }
+
+    /// True when `host` (a Host header) names this provider: a loopback name
+    /// with its own port, or a name from `--allow-host` with any port (a
+    /// proxy or tunnel in front may listen on another).
+    pub fn is_own_host(&self, host: &str) -> bool {
+        let host = host.trim();
+        let name = match host.strip_prefix('[') {
+            Some(_) => host.split_inclusive(']').next().unwrap_or(host),
+            None => host.split(':').next().unwrap_or(host),
+        };
+        self.own_hosts[..LOOPBACK_NAMES.len()]
+            .iter()
+            .any(|own| own.eq_ignore_ascii_case(host))
+            || self
+                .config
+                .allowed_hosts
+                .iter()
+                .any(|allowed| allowed.eq_ignore_ascii_case(name))
+    }
+
+    /// A typed username as the trace may show it: whole when it is a
+    /// registered user's, shortened like a secret otherwise (it may be a
+    /// password typed into the wrong box).
+    pub fn shown_username(&self, typed: &str) -> String {
+        match self.user_index(typed) {
+            Some(_) => typed.to_string(),
+            None => shorten(typed),
+        }
+    }
+
     pub fn new(config: Config, issuer: String) -> Self {
+        let port = url::Url::parse(&issuer)
+            .ok()
+            .and_then(|u| u.port())
+            .unwrap_or(80);
+        let own_hosts = LOOPBACK_NAMES
+            .iter()
+            .map(|name| format!("{name}:{port}"))
+            .chain(config.allowed_hosts.iter().cloned())
+            .collect();
         App {
+            own_hosts,
             trace: Trace::new(config.trace),
             config,
             issuer,

@@ -1,5 +1,6 @@
 //! The token endpoint: RFC 6749 §4.1.3–4.1.4 (code), §6 (refresh), PKCE
-//! verification RFC 7636 §4.5–4.6, refresh token rotation RFC 9700 §4.14.
+//! verification RFC 7636 §4.5–4.6, refresh token rotation RFC 9700 §4.14, and
+//! replays revoking only for the code's own client (RFC 9700 §4.5).
 //! Client authentication (§2.3) and the answers (§5.1–5.2) are in
 //! `endpoint.rs`, shared with the other endpoints; the device grant (RFC 8628
 //! §3.4) is in `device.rs`.
@@ -76,37 +77,27 @@ fn exchange_code(
     let now = app.now();
     let mut store = app.store();
     let key = digest(code);
-    let replayed = store
-        .used_codes
-        .get(&key)
-        .map(|&(grant, flow)| CodeState::Used { grant, flow });
-    let Some(record) = store.codes.get(&key).or(replayed.as_ref()) else {
-        return Err(fail(
-            "invalid_grant",
-            format!(
-                "the code is not valid: it expired (codes live {} s), or this server never issued it",
-                app.config.code_ttl.as_secs()
-            ),
-        ));
-    };
-    let details = match record {
-        // RFC 6749 §4.1.2: a code works once; a replay revokes what it gave.
-        CodeState::Used { grant, flow } => {
-            let (grant, flow) = (*grant, *flow);
-            step.flow = Some(flow);
-            let killed = store.revoke_grant(grant);
+    let (details, used) = match (store.codes.get(&key), store.used_codes.get(&key)) {
+        (Some(CodeState::Unused(details)), _) => (details.clone(), None),
+        (Some(CodeState::Used { grant, details }), _) | (None, Some((grant, details))) => {
+            (details.clone(), Some(*grant))
+        }
+        (None, None) => {
             return Err(fail(
                 "invalid_grant",
                 format!(
-                    "the code was already used; the {killed} tokens issued from it are now revoked"
+                    "the code is not valid: it expired (codes live {} s), or this server never issued it",
+                    app.config.code_ttl.as_secs()
                 ),
             ));
         }
-        CodeState::Unused(details) => details.clone(),
     };
     step.flow = Some(details.flow);
     // RFC 6749 §4.1.3, RFC 7636 §4.6: a code is bound to its client, redirect
-    // URI and PKCE challenge.
+    // URI and PKCE challenge. A used code is checked the same way first: only
+    // its own client, proving itself as on the first exchange, can be the
+    // party whose code leaked, so only then is the grant revoked (RFC 9700
+    // §4.5). Otherwise anyone who saw a used code could end someone's tokens.
     if details.client != client {
         return Err(fail(
             "invalid_grant",
@@ -155,6 +146,17 @@ fn exchange_code(
         }
         _ => {}
     }
+    // RFC 6749 §4.1.2: a code works once; its own client using it again
+    // revokes what it gave.
+    if let Some(grant) = used {
+        let killed = store.revoke_grant(grant);
+        return Err(fail(
+            "invalid_grant",
+            format!(
+                "the code was already used; the {killed} tokens issued from it are now revoked"
+            ),
+        ));
+    }
     let (token_exp, refresh_exp) = expiries(app, now);
     let (grant, issued) = store.new_grant(
         details.client,
@@ -164,15 +166,11 @@ fn exchange_code(
         token_exp,
         refresh_exp,
     );
-    store.codes.insert(
-        key,
-        CodeState::Used {
-            grant,
-            flow: details.flow,
-        },
-    );
+    let scope = details.scope;
+    let user = details.user;
+    store.codes.insert(key, CodeState::Used { grant, details });
     drop(store);
-    Ok(success(app, &issued, details.scope, details.user, step))
+    Ok(success(app, &issued, scope, user, step))
 }
 
 /// RFC 6749 §6 with rotation (RFC 9700 §4.14.2).

@@ -415,3 +415,40 @@ fn a_class_users_password_is_not_on_the_login_page() {
     let redirect = p.resource_owner("student07").approve(&url).unwrap();
     assert!(redirect.param("code").is_some(), "{}", redirect.location);
 }
+
+/// RFC 6749 §3.1.2.1 and RFC 8252 §7.3: `--config` takes a redirect URI only
+/// over https, or over http to this machine; anything else (a `javascript:`
+/// URI, `data:`, plain http to another host) is refused with one line naming
+/// the client and the URI, so the provider never redirects to it.
+#[test]
+fn rfc6749_3_1_2_1_config_accepts_only_https_or_loopback_http_redirect_uris() {
+    let register = |uri: &str| {
+        Config::default().add_from_toml(&format!(
+            "[[client]]\nid = \"class-app\"\nname = \"Class App\"\nredirect_uris = [{uri:?}]\n"
+        ))
+    };
+    for bad in [
+        "javascript:alert(document.domain)//",
+        "data:text/html,hi",
+        "file:///etc/passwd",
+        "http://app.example/callback",
+        "http://127.0.0.1.attacker.example/callback",
+        "ftp://127.0.0.1/callback",
+        "HTTP://app.example/callback",
+    ] {
+        let error = register(bad).expect_err(bad);
+        assert!(
+            error.contains("class-app") && error.contains(bad) && !error.contains('\n'),
+            "{bad}: {error}"
+        );
+    }
+    for good in [
+        "https://app.example/callback",
+        "http://127.0.0.1/callback",
+        "http://127.0.0.2:8000/callback",
+        "http://[::1]:8000/callback",
+        "http://localhost/callback",
+    ] {
+        register(good).unwrap_or_else(|e| panic!("{good}: {e}"));
+    }
+}

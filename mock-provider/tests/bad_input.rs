@@ -10,8 +10,27 @@ use std::time::{Duration, Instant};
 use common::*;
 use mock_provider::{Config, ManualClock, MockProvider, http::Limits};
 
+/// `raw` with each `Host: x` naming the provider at `addr`, as a client
+/// does: any other Host is refused before anything else is looked at.
+fn with_host(addr: SocketAddr, raw: &[u8]) -> Vec<u8> {
+    let (from, to) = (b"Host: x\r\n", format!("Host: {addr}\r\n"));
+    let mut out = Vec::with_capacity(raw.len() + 64);
+    let mut i = 0;
+    while i < raw.len() {
+        if raw[i..].starts_with(from) {
+            out.extend_from_slice(to.as_bytes());
+            i += from.len();
+        } else {
+            out.push(raw[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
 /// Sends `raw` and reads the answer until the server closes or answers in full.
 fn send(addr: SocketAddr, raw: &[u8]) -> (u16, String) {
+    let raw = &with_host(addr, raw)[..];
     let mut stream = TcpStream::connect(addr).unwrap();
     stream
         .set_read_timeout(Some(Duration::from_secs(5)))
@@ -246,7 +265,7 @@ fn keep_alive_serves_several_requests_on_one_connection() {
         .unwrap();
     // Pipelined: both requests in one write.
     stream
-        .write_all(b"GET /.well-known/oauth-authorization-server HTTP/1.1\r\nHost: x\r\n\r\nGET /nowhere HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .write_all(&with_host(p.addr(), b"GET /.well-known/oauth-authorization-server HTTP/1.1\r\nHost: x\r\n\r\nGET /nowhere HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"))
         .unwrap();
     let mut text = String::new();
     let _ = stream.read_to_string(&mut text);

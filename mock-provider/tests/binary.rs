@@ -36,6 +36,18 @@ fn bad_flags_are_refused_with_the_reason() {
         .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("no such user"));
+    // --allow-host takes a name alone (RFC 9110 §7.2 compares the Host's name).
+    let out = Command::new(BIN)
+        .args([
+            "--port",
+            "0",
+            "--allow-host",
+            "http://lab.school.example:80",
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("without scheme or port"));
 }
 
 /// Kills the child when the test ends, pass or fail.

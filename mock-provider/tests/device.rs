@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use common::*;
 use mock_provider::{
-    Config, DEVICE_GRANT_TYPE, ManualClock, MockProvider, OwnerError, ResourceOwner,
+    Config, DEVICE_GRANT_TYPE, MAX_WRONG_USER_CODES_PER_SLICE, ManualClock, MockProvider,
+    OwnerError, ResourceOwner,
 };
 use serde_json::Value;
 
@@ -486,20 +487,49 @@ fn rfc8628_5_1_guessing_user_codes_is_bounded() {
     let (p, clock) = with_clock();
     let json = started(&p);
     let page = field(&json, "verification_uri");
-    for _ in 0..300 {
+    // The same wrong code again and again fills its slice of the code space.
+    for _ in 0..MAX_WRONG_USER_CODES_PER_SLICE {
         let wrong = post_form(&page, None, &[("user_code", "BCDF-GHJK")]);
         assert_eq!(wrong.status, 400);
     }
-    let blocked = post_form(&page, None, &[("user_code", &field(&json, "user_code"))]);
+    let blocked = post_form(&page, None, &[("user_code", "BCDF-GHJK")]);
     assert_eq!(
         blocked.status, 429,
-        "after 300 wrong codes in a minute even the right one waits"
+        "past the slice's budget: refused unchecked"
     );
     assert_eq!(blocked.header("retry-after"), Some("60"));
     clock.advance(Duration::from_secs(60));
+    let again = post_form(&page, None, &[("user_code", "BCDF-GHJK")]);
+    assert_eq!(again.status, 400, "a minute later it is checked again");
+}
+
+/// RFC 8628 §5.1, on a provider a class shares: everyone arrives from
+/// 127.0.0.1, so a flood of wrong codes must not lock out the right one.
+#[test]
+fn rfc8628_5_1_a_flood_of_wrong_codes_does_not_lock_out_another_persons_code() {
+    let p = start();
+    let json = started(&p);
+    let page = field(&json, "verification_uri");
+    let right = field(&json, "user_code").replace('-', "");
+    const LETTERS: &[u8] = b"BCDFGHJKLMNPQRSTVWXZ";
+    let mut sent = 0;
+    for n in 0..301usize {
+        // n in base 20: 301 different codes.
+        let guess: String = (0..8u32)
+            .map(|i| LETTERS[(n / 20usize.pow(i)) % 20] as char)
+            .collect();
+        if guess == right {
+            continue;
+        }
+        let wrong = post_form(&page, None, &[("user_code", &guess)]);
+        assert_ne!(wrong.status, 200, "{guess}");
+        sent += 1;
+    }
+    assert!(sent >= 300);
     alice(&p)
         .approve_device(&page, &field(&json, "user_code"))
-        .expect("a minute later the right code works");
+        .expect("the right code still works after 300 wrong ones");
+    assert_eq!(poll(&p, &field(&json, "device_code")).status, 200);
 }
 
 #[test]

@@ -190,3 +190,90 @@ fn clients_cannot_forge_trace_lines_or_fill_memory_through_it() {
         all.len()
     );
 }
+
+/// The hidden `request_id` of a consent page.
+fn request_id(page: &str) -> String {
+    let at = page.find("name=\"request_id\"").expect("a consent form");
+    let value = &page[at..];
+    let start = value.find("value=\"").unwrap() + 7;
+    value[start..start + value[start..].find('"').unwrap()].to_string()
+}
+
+// A password typed into the username box is a secret like any other: an
+// unknown username is shortened in the trace and the events, and the login
+// page shown again does not echo it (the secrets rule of ARCHITECTURE.md).
+#[test]
+fn an_unknown_username_is_shortened_like_a_secret() {
+    let mut config = Config::default();
+    config
+        .add_from_toml(
+            r#"
+[[user]]
+username = "carol"
+password = "carol-private-pass-123"
+name = "Carol"
+email = "carol@example.test"
+posts = 3
+"#,
+        )
+        .unwrap();
+    let p = MockProvider::start(config).unwrap();
+    let typed = "carol-private-pass-123";
+    let consent = get(&authorize_url(p.base_url(), "lab-client", &[]), None);
+    let again = post_form(
+        &format!("{}/authorize", p.base_url()),
+        None,
+        &[
+            ("request_id", &request_id(&consent.body)),
+            ("username", typed),
+            ("password", "carol"),
+            ("decision", "approve"),
+        ],
+    );
+    assert!(
+        again.body.contains("Wrong username or password"),
+        "{}",
+        again.body
+    );
+    assert!(!again.body.contains(typed), "the page does not echo it");
+    // The same on the device page.
+    let device = post_form(
+        &format!("{}/device_authorization", p.base_url()),
+        None,
+        &[("client_id", "lab-public")],
+    )
+    .json();
+    let device_page = post_form(
+        &format!("{}/device", p.base_url()),
+        None,
+        &[
+            ("user_code", device["user_code"].as_str().unwrap()),
+            ("username", typed),
+            ("password", "carol"),
+            ("decision", "approve"),
+        ],
+    );
+    assert!(
+        device_page.body.contains("Wrong username"),
+        "{}",
+        device_page.body
+    );
+    assert!(!device_page.body.contains(typed));
+    let events = serde_json::to_string(&p.events()).unwrap();
+    assert!(!events.contains(typed), "shortened in the events: {events}");
+    assert!(events.contains("car…"), "but still there, shortened");
+    let lines: String = p.events().iter().map(|e| e.line()).collect();
+    assert!(!lines.contains(typed));
+    // A registered username is shown whole.
+    let known = post_form(
+        &format!("{}/authorize", p.base_url()),
+        None,
+        &[
+            ("request_id", &request_id(&consent.body)),
+            ("username", "carol"),
+            ("password", "wrong"),
+            ("decision", "approve"),
+        ],
+    );
+    assert!(known.body.contains("value=\"carol\""), "{}", known.body);
+}

@@ -23,6 +23,14 @@ fn provider_with(limits: Limits) -> MockProvider {
     .unwrap()
 }
 
+/// A metadata request naming the provider in Host, as a client does.
+fn meta_request(p: &MockProvider) -> String {
+    format!(
+        "GET /.well-known/oauth-authorization-server HTTP/1.1\r\nHost: {}\r\n\r\n",
+        p.addr()
+    )
+}
+
 fn short_timeouts() -> Limits {
     Limits {
         read_timeout: READ_TIMEOUT,
@@ -95,8 +103,7 @@ fn many_idle_keep_alive_connections_do_not_hold_up_a_flow() {
     let mut idle: Vec<TcpStream> = (0..100)
         .map(|_| {
             let mut s = TcpStream::connect(p.addr()).unwrap();
-            s.write_all(b"GET /.well-known/oauth-authorization-server HTTP/1.1\r\nHost: x\r\n\r\n")
-                .unwrap();
+            s.write_all(meta_request(&p).as_bytes()).unwrap();
             let mut first = [0u8; 12];
             s.read_exact(&mut first).unwrap();
             assert_eq!(&first, b"HTTP/1.1 200");
@@ -121,8 +128,7 @@ fn many_idle_keep_alive_connections_do_not_hold_up_a_flow() {
 fn idle_keep_alive_connections_are_closed_after_the_read_timeout() {
     let p = provider_with(short_timeouts());
     let mut s = TcpStream::connect(p.addr()).unwrap();
-    s.write_all(b"GET /.well-known/oauth-authorization-server HTTP/1.1\r\nHost: x\r\n\r\n")
-        .unwrap();
+    s.write_all(meta_request(&p).as_bytes()).unwrap();
     let started = Instant::now();
     let answer = read_all(&mut s, Duration::from_secs(5));
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
@@ -157,7 +163,11 @@ fn connections_over_the_cap_get_429_with_a_reason_and_the_cap_frees_up() {
     loop {
         let mut s = TcpStream::connect(p.addr()).unwrap();
         s.write_all(
-            b"GET /.well-known/oauth-authorization-server HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+            format!(
+                "{}\r\nConnection: close\r\n\r\n",
+                meta_request(&p).trim_end()
+            )
+            .as_bytes(),
         )
         .unwrap();
         let answer = read_all(&mut s, Duration::from_secs(5));

@@ -191,6 +191,99 @@ fn rfc6749_4_1_2_replayed_code_is_refused_and_revokes_its_tokens() {
     );
 }
 
+/// Whether lab-client's tokens from one exchange still work: (access, refresh).
+fn still_alive(p: &MockProvider, access: &str, refresh_token: &str) -> (bool, bool) {
+    let me = get(&format!("{}/api/me", p.base_url()), Some(access));
+    // Refreshing rotates the token, so this is the last look at it.
+    let refreshed = refresh(p, refresh_token, None);
+    (me.status == 200, refreshed.status == 200)
+}
+
+// RFC 6749 §4.1.2 and RFC 9700 §4.5: a used code replayed by another client
+// is refused without revoking anything. Only the code's own client, proving
+// itself as at the first exchange, can be the party whose code leaked; anyone
+// else who saw the code must not be able to end someone's tokens with it.
+#[test]
+fn rfc9700_4_5_a_used_code_replayed_by_another_client_revokes_nothing() {
+    let p = start();
+    let code = code_for(&p, "lab-client", &[]);
+    let first = exchange(&p, &code).json();
+    let access = first["access_token"].as_str().unwrap();
+    let refresh_token = first["refresh_token"].as_str().unwrap();
+    let by_public = post_form(
+        &token_url(&p),
+        None,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", CALLBACK),
+            ("client_id", "lab-public"),
+            ("code_verifier", VERIFIER),
+        ],
+    );
+    assert_eq!(by_public.error(), "invalid_grant", "{}", by_public.body);
+    assert!(
+        !by_public.body.contains("revoked"),
+        "nothing was revoked: {}",
+        by_public.body
+    );
+    // The code's own client with another redirect URI is no proof either.
+    let elsewhere = post_form(
+        &token_url(&p),
+        Some(("lab-client", "lab-secret")),
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", "http://127.0.0.1:9999/elsewhere"),
+        ],
+    );
+    assert_eq!(elsewhere.error(), "invalid_grant", "{}", elsewhere.body);
+    assert_eq!(still_alive(&p, access, refresh_token), (true, true));
+}
+
+// RFC 9700 §4.5, RFC 7636 §4.6: replaying a used PKCE code without its
+// verifier (or with a wrong one) proves nothing and revokes nothing; with it,
+// the client itself is replaying, and the grant is revoked (RFC 6749 §4.1.2).
+#[test]
+fn rfc9700_4_5_a_used_pkce_code_revokes_only_when_replayed_with_its_verifier() {
+    let p = start();
+    let pkce = [
+        ("code_challenge", CHALLENGE),
+        ("code_challenge_method", "S256"),
+    ];
+    let code = code_for(&p, "lab-public", &pkce);
+    let send = |verifier: Option<&str>| {
+        let mut fields = vec![
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", CALLBACK),
+            ("client_id", "lab-public"),
+        ];
+        if let Some(v) = verifier {
+            fields.push(("code_verifier", v));
+        }
+        post_form(&token_url(&p), None, &fields)
+    };
+    let first = send(Some(VERIFIER)).json();
+    let access = first["access_token"].as_str().unwrap().to_string();
+    for verifier in [None, Some("x".repeat(43).as_str())] {
+        let replay = send(verifier);
+        assert_eq!(replay.error(), "invalid_grant", "{}", replay.body);
+        assert_eq!(
+            get(&format!("{}/api/me", p.base_url()), Some(&access)).status,
+            200,
+            "a replay without the verifier revokes nothing ({verifier:?})"
+        );
+    }
+    let replay = send(Some(VERIFIER));
+    assert!(replay.body.contains("already used"), "{}", replay.body);
+    assert_eq!(
+        get(&format!("{}/api/me", p.base_url()), Some(&access)).status,
+        401,
+        "the client's own replay revokes the grant"
+    );
+}
+
 // RFC 6749 §4.1.2: codes expire, measured on the injected clock.
 #[test]
 fn rfc6749_4_1_2_expired_code_is_invalid_grant() {
