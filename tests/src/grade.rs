@@ -1,10 +1,16 @@
 //! Grading: runs each lesson's suite as its own `cargo test`, so one lesson that
 //! does not compile cannot hide the others, and reads the result back.
 
-use serde::Serialize;
+use std::ffi::OsStr;
+use std::path::Path;
+use std::process::{Command, Output};
+
+use serde::{Deserialize, Serialize};
+
+use crate::course::Lesson;
 
 /// How a lesson stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     Passed,
@@ -68,7 +74,7 @@ pub fn checks_from_list(stdout: &str) -> Vec<String> {
 
 /// Reads the compiler's first error and its `--> file:line:col` from cargo's
 /// stderr: what a lesson that does not compile is graded with.
-pub fn does_not_compile(lesson: &crate::course::Lesson, stderr: &str) -> Grade {
+pub fn does_not_compile(lesson: &Lesson, stderr: &str) -> Grade {
     let mut lines = stderr.lines().skip_while(|l| !l.starts_with("error"));
     let error = lines
         .next()
@@ -95,7 +101,7 @@ pub fn does_not_compile(lesson: &crate::course::Lesson, stderr: &str) -> Grade {
 /// one that stopped at a `todo!()`, and among those the earliest step.
 /// `untouched`: the lesson still has every `todo!()` it was shipped with.
 pub fn grade_from_output(
-    lesson: &crate::course::Lesson,
+    lesson: &Lesson,
     checks: &[String],
     stdout: &str,
     stderr: &str,
@@ -139,6 +145,89 @@ pub fn grade_from_output(
         grade.message = Some("some checks did not run".into());
     }
     grade
+}
+
+/// `cargo` to run in `root` from a program that `cargo run` started (`cargo
+/// grade`, `cargo lab`), without the variables `cargo run` set for that
+/// program: a build script that watches one (ring's watches
+/// `CARGO_MANIFEST_DIR`) would otherwise see it change, and the TLS stack and
+/// everything above it would be rebuilt on every run, and again by the next
+/// plain `cargo test`.
+pub fn cargo_command(cargo: &OsStr, root: &Path) -> Command {
+    let mut command = Command::new(cargo);
+    command.current_dir(root);
+    for (name, _) in std::env::vars_os() {
+        let name = name.to_string_lossy();
+        let set_by_cargo_run = name.starts_with("CARGO_PKG_")
+            || [
+                "CARGO_MANIFEST_DIR",
+                "CARGO_MANIFEST_PATH",
+                "CARGO_CRATE_NAME",
+                "CARGO_BIN_NAME",
+                "CARGO_PRIMARY_PACKAGE",
+            ]
+            .contains(&name.as_ref());
+        if set_by_cargo_run {
+            command.env_remove(name.as_ref());
+        }
+    }
+    command
+}
+
+/// `cargo test -p PACKAGE --test check` in `root`, with `args` for the test
+/// binary. `cargo` is the program to run: `$CARGO` under cargo, or a stand-in.
+pub fn cargo_test(
+    cargo: &OsStr,
+    root: &Path,
+    package: &str,
+    args: &[&str],
+) -> std::io::Result<Output> {
+    cargo_command(cargo, root)
+        .args([
+            "test", "-p", package, "--test", "check", "--color", "never", "--",
+        ])
+        .args(args)
+        .env("RUST_BACKTRACE", "0")
+        .output()
+}
+
+/// Grades one lesson (or, with `solution`, its solution) by its own test
+/// binary: first the list of its checks, which also builds it (so a lesson
+/// that does not compile says so here), then the checks themselves. What
+/// `cargo grade` does for each row and `cargo lab` for the lesson it watches.
+pub fn grade_package(
+    cargo: &OsStr,
+    root: &Path,
+    lesson: &Lesson,
+    solution: bool,
+) -> std::io::Result<Grade> {
+    let package = if solution {
+        &lesson.solution
+    } else {
+        &lesson.package
+    };
+    let list = cargo_test(cargo, root, package, &["--list", "--format", "terse"])?;
+    if !list.status.success() {
+        let mut grade = does_not_compile(lesson, &String::from_utf8_lossy(&list.stderr));
+        grade.package = package.clone();
+        return Ok(grade);
+    }
+    let checks = checks_from_list(&String::from_utf8_lossy(&list.stdout));
+    let run = cargo_test(cargo, root, package, &["--color", "never"])?;
+    // Solutions have no todo!()s; a lesson untouched still has all it shipped with.
+    let untouched = !solution
+        && lesson
+            .todos_now(root)
+            .is_ok_and(|now| now == lesson.shipped_todos());
+    let mut grade = grade_from_output(
+        lesson,
+        &checks,
+        &String::from_utf8_lossy(&run.stdout),
+        &String::from_utf8_lossy(&run.stderr),
+        untouched,
+    );
+    grade.package = package.clone();
+    Ok(grade)
 }
 
 /// The step of a failure that stopped at a lesson's `todo!("Step N: …")`.
@@ -185,7 +274,6 @@ fn parse_libtest(stdout: &str) -> Vec<Ran> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::course::Lesson;
 
     fn lesson() -> Lesson {
         Lesson {

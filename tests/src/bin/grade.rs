@@ -2,56 +2,10 @@
 //! (with the first failing check), or not started — for a student's checkout.
 //! Exits 0 only when every lesson passes, so a CI job can gate on it.
 
-use std::path::Path;
-use std::process::{Command, ExitCode, Output};
+use std::process::ExitCode;
 
-use lab_tests::course::{Lesson, lessons, root};
-use lab_tests::grade::{Grade, Status, checks_from_list, does_not_compile, grade_from_output};
-
-/// `cargo test -p PACKAGE --test check` with `args` for the test binary.
-fn cargo_test(cargo: &str, root: &Path, package: &str, args: &[&str]) -> std::io::Result<Output> {
-    Command::new(cargo)
-        .current_dir(root)
-        .args([
-            "test", "-p", package, "--test", "check", "--color", "never", "--",
-        ])
-        .args(args)
-        .env("RUST_BACKTRACE", "0")
-        .output()
-}
-
-/// Grades one lesson (or its solution) by its own test binary: first the list
-/// of its checks, which also builds it (so a lesson that does not compile says
-/// so here), then the checks themselves.
-fn grade_one(
-    cargo: &str,
-    root: &Path,
-    lesson: &Lesson,
-    package: &str,
-    solutions: bool,
-) -> std::io::Result<Grade> {
-    let list = cargo_test(cargo, root, package, &["--list", "--format", "terse"])?;
-    if !list.status.success() {
-        return Ok(does_not_compile(
-            lesson,
-            &String::from_utf8_lossy(&list.stderr),
-        ));
-    }
-    let checks = checks_from_list(&String::from_utf8_lossy(&list.stdout));
-    let run = cargo_test(cargo, root, package, &["--color", "never"])?;
-    // Solutions have no todo!()s; a lesson untouched still has all it shipped with.
-    let untouched = !solutions
-        && lesson
-            .todos_now(root)
-            .is_ok_and(|now| now == lesson.shipped_todos());
-    Ok(grade_from_output(
-        lesson,
-        &checks,
-        &String::from_utf8_lossy(&run.stdout),
-        &String::from_utf8_lossy(&run.stderr),
-        untouched,
-    ))
-}
+use lab_tests::course::{lessons, root};
+use lab_tests::grade::{Grade, Status, grade_package};
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -77,26 +31,24 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut grades: Vec<Grade> = Vec::new();
     for lesson in &lessons {
-        let package = if solutions {
-            &lesson.solution
-        } else {
-            &lesson.package
-        };
         if !json {
+            let package = if solutions {
+                &lesson.solution
+            } else {
+                &lesson.package
+            };
             eprintln!("grading {package}…");
         }
-        let mut grade = match grade_one(&cargo, &root, lesson, package, solutions) {
-            Ok(grade) => grade,
+        match grade_package(&cargo, &root, lesson, solutions) {
+            Ok(grade) => grades.push(grade),
             Err(e) => {
-                eprintln!("error: cannot run {cargo}: {e}");
+                eprintln!("error: cannot run {}: {e}", cargo.to_string_lossy());
                 return ExitCode::FAILURE;
             }
-        };
-        grade.package = package.clone();
-        grades.push(grade);
+        }
     }
     if json {
         println!(

@@ -1,0 +1,338 @@
+//! The watch screen as a state machine, without a terminal: an [`Event`]
+//! (a save, a key, a finished check or run) changes the [`Screen`] and asks
+//! for [`Effect`]s (run the checks, run the program, remember a hint, quit);
+//! [`Screen::view`] is the text to draw. `watch.rs` wires it to the terminal
+//! and the file watcher; the tests below drive it directly.
+
+use lab_tests::course::Lesson;
+use lab_tests::grade::Status;
+
+use crate::course::{Report, Standing};
+
+/// Lessons before this one have no `--simulate-user`: they wait for a browser.
+const FIRST_SIMULATED_LESSON: u32 = 3;
+
+/// The last lines of the lesson program's output shown after `r`.
+const PROGRAM_LINES: usize = 12;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// A file of the lesson was saved (already debounced).
+    Saved,
+    Key(char),
+    Checked(Report),
+    /// The checks could not be run at all (no cargo, …).
+    CheckFailed(String),
+    /// The lesson program ended: whether it succeeded, and what it printed.
+    Ran { ok: bool, output: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    /// Run the checks of this lesson (by index) and send [`Event::Checked`].
+    Check(usize),
+    /// Run this lesson's program with `--simulate-user alice`, send [`Event::Ran`].
+    Run(usize),
+    /// Watch this lesson's files instead.
+    Watch(usize),
+    /// Remember that this lesson has shown this many hint layers.
+    RememberHints(usize, usize),
+    Quit,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Program {
+    Running,
+    Done { ok: bool, output: String },
+}
+
+pub struct Screen {
+    lessons: Vec<Lesson>,
+    standings: Vec<Standing>,
+    hints_shown: Vec<usize>,
+    current: usize,
+    checking: bool,
+    /// Saved again while a check was running: check once more after it.
+    check_again: bool,
+    report: Option<Report>,
+    program: Option<Program>,
+    /// A one-line answer to the last key (e.g. why `n` did nothing).
+    note: Option<String>,
+    listing: bool,
+}
+
+impl Screen {
+    /// The screen for `current`, whose first check starts right away (see
+    /// [`Screen::start`]).
+    pub fn new(
+        lessons: Vec<Lesson>,
+        standings: Vec<Standing>,
+        hints_shown: Vec<usize>,
+        current: usize,
+    ) -> Screen {
+        Screen {
+            lessons,
+            standings,
+            hints_shown,
+            current,
+            checking: false,
+            check_again: false,
+            report: None,
+            program: None,
+            note: None,
+            listing: false,
+        }
+    }
+
+    /// The effects of opening the screen: watch and check the lesson.
+    pub fn start(&mut self) -> Vec<Effect> {
+        self.checking = true;
+        vec![Effect::Watch(self.current), Effect::Check(self.current)]
+    }
+
+    pub fn update(&mut self, event: Event) -> Vec<Effect> {
+        match event {
+            Event::Saved if self.checking => {
+                self.check_again = true;
+                vec![]
+            }
+            Event::Saved => {
+                self.checking = true;
+                self.note = None;
+                vec![Effect::Check(self.current)]
+            }
+            Event::Checked(report) => {
+                self.standings[report.index] =
+                    Standing::of(report.grade.status, report.grade.passed, report.grade.total);
+                if report.index != self.current {
+                    return vec![];
+                }
+                self.report = Some(report);
+                if std::mem::take(&mut self.check_again) {
+                    return vec![Effect::Check(self.current)];
+                }
+                self.checking = false;
+                vec![]
+            }
+            Event::CheckFailed(why) => {
+                self.checking = false;
+                self.check_again = false;
+                self.note = Some(why);
+                vec![]
+            }
+            Event::Ran { ok, output } => {
+                self.program = Some(Program::Done { ok, output });
+                vec![]
+            }
+            Event::Key(key) if self.listing => {
+                self.listing = false;
+                if key == 'q' { vec![Effect::Quit] } else { vec![] }
+            }
+            Event::Key(key) => self.key(key),
+        }
+    }
+
+    fn key(&mut self, key: char) -> Vec<Effect> {
+        self.note = None;
+        let lesson = &self.lessons[self.current];
+        match key {
+            'q' => vec![Effect::Quit],
+            'l' => {
+                self.listing = true;
+                vec![]
+            }
+            'h' => {
+                let shown = &mut self.hints_shown[self.current];
+                if *shown < lesson.hints.len() {
+                    *shown += 1;
+                    vec![Effect::RememberHints(self.current, *shown)]
+                } else {
+                    self.note = Some(format!(
+                        "That was the last hint. The reference answer is in solutions/{}/src/lib.rs.",
+                        lesson.package
+                    ));
+                    vec![]
+                }
+            }
+            'r' if lesson.id.parse::<u32>().unwrap_or(0) < FIRST_SIMULATED_LESSON => {
+                self.note = Some(format!(
+                    "Lesson {} waits for your browser: run `cargo run -p {}` in another terminal and open the address it prints.",
+                    lesson.id, lesson.package
+                ));
+                vec![]
+            }
+            'r' if self.program == Some(Program::Running) => vec![],
+            'r' => {
+                self.program = Some(Program::Running);
+                vec![Effect::Run(self.current)]
+            }
+            'n' if self.standings[self.current] != Standing::Passed => {
+                self.note = Some(format!(
+                    "n moves on once lesson {} passes; it does not yet.",
+                    lesson.id
+                ));
+                vec![]
+            }
+            'n' if self.current + 1 == self.lessons.len() => {
+                self.note = Some("That was the last lesson: the course is done.".into());
+                vec![]
+            }
+            'n' => {
+                self.current += 1;
+                self.report = None;
+                self.program = None;
+                self.checking = true;
+                self.check_again = false;
+                vec![Effect::Watch(self.current), Effect::Check(self.current)]
+            }
+            _ => vec![],
+        }
+    }
+
+    /// The screen's lines, plain (no colours or escape codes).
+    pub fn view(&self) -> Vec<String> {
+        if self.listing {
+            let mut lines = list_lines(&self.lessons, &self.standings);
+            lines.push(String::new());
+            lines.push("Press any key to go back, q to quit.".into());
+            return lines;
+        }
+        let lesson = &self.lessons[self.current];
+        let passed = self.standings.iter().filter(|s| **s == Standing::Passed).count();
+        let mut lines = vec![
+            format!(
+                "OAuth2 Lab · lesson {} of {}: {} (about {} minutes)",
+                lesson.id,
+                self.lessons.len(),
+                lesson.title,
+                lesson.minutes
+            ),
+            format!(
+                "Course {} {passed} of {} lessons passed",
+                bar(passed, self.lessons.len(), 20),
+                self.lessons.len()
+            ),
+            String::new(),
+        ];
+        match &self.report {
+            None => lines.push(format!("Checking lesson {}…", lesson.id)),
+            Some(report) => self.report_lines(report, &mut lines),
+        }
+        match &self.program {
+            Some(Program::Running) => {
+                lines.push(String::new());
+                lines.push(format!(
+                    "Running cargo run -p {} -- --simulate-user alice…",
+                    lesson.package
+                ));
+            }
+            Some(Program::Done { ok, output }) => {
+                lines.push(String::new());
+                lines.push(format!(
+                    "cargo run -p {} -- --simulate-user alice {}:",
+                    lesson.package,
+                    if *ok { "finished" } else { "failed" }
+                ));
+                let all: Vec<&str> = output.lines().collect();
+                let from = all.len().saturating_sub(PROGRAM_LINES);
+                lines.extend(all[from..].iter().map(|l| format!("  {l}")));
+            }
+            None => {}
+        }
+        let shown = self.hints_shown[self.current];
+        if shown > 0 && self.report.as_ref().is_none_or(|r| r.grade.status != Status::Passed) {
+            lines.push(String::new());
+            lines.push(format!(
+                "Hint {shown} of {}: {}",
+                lesson.hints.len(),
+                lesson.hints[shown - 1]
+            ));
+        }
+        lines.push(String::new());
+        if let Some(note) = &self.note {
+            lines.push(note.clone());
+        }
+        lines.push(if self.checking && self.report.is_some() {
+            format!("Checking lesson {} again…", lesson.id)
+        } else {
+            format!("Watching lessons/{}/src: save a file to check again.", lesson.package)
+        });
+        let hint_key = if shown < lesson.hints.len() {
+            format!("h hint {} of {}", shown + 1, lesson.hints.len())
+        } else {
+            "h hints shown".into()
+        };
+        lines.push(format!("{hint_key} · r run · n next lesson · l list · q quit"));
+        lines
+    }
+
+    fn report_lines(&self, report: &Report, lines: &mut Vec<String>) {
+        let lesson = &self.lessons[self.current];
+        let grade = &report.grade;
+        match grade.status {
+            Status::Passed => {
+                lines.push(format!(
+                    "✓ Lesson {} passed: all {} checks.",
+                    lesson.id, grade.total
+                ));
+                match self.lessons.get(self.current + 1) {
+                    Some(next) => lines.push(format!(
+                        "Next, lesson {}: {}. You will {}. Press n to start it.",
+                        next.id,
+                        next.title,
+                        next.steps.join("; ")
+                    )),
+                    None => lines.push("That was the last lesson: the course is done.".into()),
+                }
+                return;
+            }
+            Status::DoesNotCompile => {
+                lines.push(format!("✗ Lesson {} does not compile:", lesson.id));
+                lines.push(format!("  {}", grade.message.as_deref().unwrap_or("")));
+                lines.push(format!(
+                    "  The compiler's whole message: cargo test -p {}",
+                    lesson.package
+                ));
+            }
+            Status::Failed | Status::NotStarted => {
+                if let Some(step) = &report.step {
+                    lines.push(format!(
+                        "Step {} of {}: {}",
+                        step.number, step.of, step.name
+                    ));
+                } else {
+                    lines.push("Every step is written; a check still fails.".into());
+                }
+                lines.push(format!(
+                    "Checks: {} of {} pass",
+                    grade.passed, grade.total
+                ));
+                lines.push(format!(
+                    "✗ {}",
+                    grade.first_failure.as_deref().unwrap_or("(no check ran)")
+                ));
+                lines.push(format!("  {}", grade.message.as_deref().unwrap_or("")));
+            }
+        }
+        lines.push(format!("Read: {}", report.read));
+    }
+}
+
+/// `[████░░░░]`: `done` of `all`, `width` cells.
+pub fn bar(done: usize, all: usize, width: usize) -> String {
+    let filled = if all == 0 { 0 } else { done * width / all };
+    format!("[{}{}]", "█".repeat(filled), "░".repeat(width - filled))
+}
+
+/// One line per lesson: id, title, standing (what `cargo lab list` prints).
+pub fn list_lines(lessons: &[Lesson], standings: &[Standing]) -> Vec<String> {
+    let width = lessons.iter().map(|l| l.title.chars().count()).max().unwrap_or(0);
+    lessons
+        .iter()
+        .zip(standings)
+        .map(|(l, s)| {
+            let title = format!("{:<width$}", l.title);
+            format!("{}  {title}  {}", l.id, s.describe())
+        })
+        .collect()
+}
