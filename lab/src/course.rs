@@ -27,6 +27,11 @@ impl Course {
         let cargo = std::env::var_os("LAB_CARGO")
             .or_else(|| std::env::var_os("CARGO"))
             .unwrap_or_else(|| "cargo".into());
+        Course::at(root, cargo)
+    }
+
+    /// The course at `root`, its checks run with `cargo`.
+    pub fn at(root: PathBuf, cargo: OsString) -> Result<Course, String> {
         let lessons = lessons(&root)?;
         Ok(Course {
             root,

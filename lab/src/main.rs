@@ -2,20 +2,15 @@
 //! being worked on and checks it on each save; its subcommands work anywhere
 //! (pipes, CI) and print plain text.
 
-mod course;
-mod reset;
-mod screen;
-mod state;
-mod watch;
-
 use std::process::ExitCode;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use clap::{Parser, Subcommand};
 use lab_tests::grade::Status;
 
-use crate::course::{Course, Report, Standing};
-use crate::state::State;
+use lab::course::{Course, Report, Standing};
+use lab::state::State;
+use lab::{reset, screen, watch};
 
 /// OAuth2 Lab's companion. With no command, in a terminal: watches the first
 /// lesson not passed yet (or LESSON) and checks it each time you save.
@@ -160,7 +155,12 @@ fn report_lines(course: &Course, report: &Report) -> Vec<String> {
             lines.push(format!("does not compile: {}", g.message.as_deref().unwrap_or("")));
         }
         Status::Failed | Status::NotStarted => {
-            lines.push(format!("{} of {} checks pass", g.passed, g.total));
+            let not_started = if g.status == Status::NotStarted {
+                " (not started)"
+            } else {
+                ""
+            };
+            lines.push(format!("{} of {} checks pass{not_started}", g.passed, g.total));
             if let Some(step) = &report.step {
                 lines.push(format!("Step {} of {}: {}", step.number, step.of, step.name));
             }

@@ -336,3 +336,199 @@ pub fn list_lines(lessons: &[Lesson], standings: &[Standing]) -> Vec<String> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::course::Step;
+    use lab_tests::grade::Grade;
+
+    fn lesson(id: &str, title: &str, steps: &[&str]) -> Lesson {
+        Lesson {
+            id: id.into(),
+            package: format!("lesson{id}"),
+            solution: format!("solution{id}"),
+            title: title.into(),
+            minutes: 20,
+            chapter: format!("lesson{id}/index.md"),
+            steps: steps.iter().map(|s| s.to_string()).collect(),
+            hints: vec!["a nudge".into(), "nearly the answer".into()],
+        }
+    }
+
+    /// Lessons 02 and 03, on lesson 02, its first check running.
+    fn screen() -> Screen {
+        let lessons = vec![
+            lesson("02", "Open the browser", &["listen, then open"]),
+            lesson("03", "Ask for permission", &["make a state", "build the URL"]),
+        ];
+        let mut s = Screen::new(lessons, vec![Standing::NotStarted; 2], vec![0, 0], 0);
+        assert_eq!(s.start(), [Effect::Watch(0), Effect::Check(0)]);
+        s
+    }
+
+    fn report(index: usize, status: Status, passed: usize, message: Option<&str>) -> Report {
+        Report {
+            index,
+            grade: Grade {
+                id: String::new(),
+                package: String::new(),
+                title: String::new(),
+                status,
+                passed,
+                total: 4,
+                first_failure: message.map(|_| "the_check".into()),
+                message: message.map(String::from),
+            },
+            step: message.filter(|m| m.contains("Step")).map(|_| Step {
+                number: 1,
+                of: 1,
+                name: "listen, then open".into(),
+            }),
+            read: "book/src/lesson02/index.md, section \"What to write\"".into(),
+        }
+    }
+
+    fn text(s: &Screen) -> String {
+        s.view().join("\n")
+    }
+
+    const TODO: &str = "not yet implemented: Step 1: listen, then open — see chapter 2";
+
+    #[test]
+    fn a_check_shows_the_step_the_failing_check_and_what_to_read() {
+        let mut s = screen();
+        assert!(text(&s).contains("Checking lesson 02…"));
+        assert_eq!(s.update(Event::Checked(report(0, Status::NotStarted, 0, Some(TODO)))), []);
+        let t = text(&s);
+        for expected in [
+            "OAuth2 Lab · lesson 02 of 2: Open the browser (about 20 minutes)",
+            "Course [░░░░░░░░░░░░░░░░░░░░] 0 of 2 lessons passed",
+            "Step 1 of 1: listen, then open",
+            "Checks: 0 of 4 pass",
+            "✗ the_check",
+            TODO,
+            "Read: book/src/lesson02/index.md, section \"What to write\"",
+            "Watching lessons/lesson02/src: save a file to check again.",
+            "h hint 1 of 2 · r run · n next lesson · l list · q quit",
+        ] {
+            assert!(t.contains(expected), "{expected:?} missing from:\n{t}");
+        }
+        assert!(!t.contains('\u{1b}'), "the view is plain text");
+    }
+
+    #[test]
+    fn a_save_during_a_check_checks_once_more_after_it() {
+        let mut s = screen();
+        assert_eq!(s.update(Event::Saved), []);
+        assert_eq!(s.update(Event::Saved), []);
+        let done = Event::Checked(report(0, Status::Failed, 1, Some(TODO)));
+        assert_eq!(s.update(done.clone()), [Effect::Check(0)]);
+        assert!(text(&s).contains("Checking lesson 02 again…"));
+        assert_eq!(s.update(done), []);
+        assert_eq!(s.update(Event::Saved), [Effect::Check(0)]);
+    }
+
+    #[test]
+    fn green_says_so_and_what_the_next_lesson_teaches_then_n_moves_on() {
+        let mut s = screen();
+        s.update(Event::Checked(report(0, Status::Failed, 3, Some(TODO))));
+        assert_eq!(s.update(Event::Key('n')), []);
+        assert!(text(&s).contains("n moves on once lesson 02 passes; it does not yet."));
+        s.update(Event::Checked(report(0, Status::Passed, 4, None)));
+        let t = text(&s);
+        assert!(t.contains("✓ Lesson 02 passed: all 4 checks."), "{t}");
+        assert!(t.contains(
+            "Next, lesson 03: Ask for permission. You will make a state; build the URL. Press n to start it."
+        ));
+        assert!(t.contains("Course [██████████░░░░░░░░░░] 1 of 2 lessons passed"));
+        assert_eq!(s.update(Event::Key('n')), [Effect::Watch(1), Effect::Check(1)]);
+        let t = text(&s);
+        assert!(t.contains("lesson 03 of 2: Ask for permission"));
+        assert!(t.contains("Checking lesson 03…"));
+        // The last lesson green: nowhere to go.
+        s.update(Event::Checked(report(1, Status::Passed, 4, None)));
+        assert!(text(&s).contains("That was the last lesson"));
+        assert_eq!(s.update(Event::Key('n')), []);
+    }
+
+    #[test]
+    fn h_shows_one_more_layer_each_time_and_remembers_it() {
+        let mut s = screen();
+        s.update(Event::Checked(report(0, Status::NotStarted, 0, Some(TODO))));
+        assert_eq!(s.update(Event::Key('h')), [Effect::RememberHints(0, 1)]);
+        assert!(text(&s).contains("Hint 1 of 2: a nudge"));
+        assert!(text(&s).contains("h hint 2 of 2"));
+        assert_eq!(s.update(Event::Key('h')), [Effect::RememberHints(0, 2)]);
+        let t = text(&s);
+        assert!(t.contains("Hint 2 of 2: nearly the answer") && !t.contains("a nudge"));
+        assert_eq!(s.update(Event::Key('h')), []);
+        assert!(text(&s).contains("That was the last hint. The reference answer is in solutions/lesson02/src/lib.rs."));
+    }
+
+    #[test]
+    fn r_runs_the_program_from_lesson_03_and_says_what_to_do_before() {
+        let mut s = screen();
+        assert_eq!(s.update(Event::Key('r')), []);
+        assert!(text(&s).contains(
+            "Lesson 02 waits for your browser: run `cargo run -p lesson02` in another terminal"
+        ));
+        s.update(Event::Checked(report(0, Status::Passed, 4, None)));
+        s.update(Event::Key('n'));
+        assert_eq!(s.update(Event::Key('r')), [Effect::Run(1)]);
+        assert!(text(&s).contains("Running cargo run -p lesson03 -- --simulate-user alice…"));
+        assert_eq!(s.update(Event::Key('r')), [], "one run at a time");
+        let output: String = (1..=20).map(|n| format!("line {n}\n")).collect();
+        s.update(Event::Ran { ok: true, output });
+        let t = text(&s);
+        assert!(t.contains("cargo run -p lesson03 -- --simulate-user alice finished:"));
+        assert!(t.contains("  line 20") && t.contains("  line 9\n") && !t.contains("line 8\n"));
+    }
+
+    #[test]
+    fn a_result_for_another_lesson_moves_the_bar_only() {
+        let mut s = screen();
+        s.update(Event::Checked(report(1, Status::Passed, 4, None)));
+        let t = text(&s);
+        assert!(t.contains("1 of 2 lessons passed") && t.contains("Checking lesson 02…"));
+    }
+
+    #[test]
+    fn l_lists_the_lessons_any_key_goes_back_and_q_quits() {
+        let mut s = screen();
+        s.update(Event::Checked(report(0, Status::Failed, 3, Some(TODO))));
+        s.update(Event::Key('l'));
+        let t = text(&s);
+        assert!(t.contains("02  Open the browser    3 of 4 checks"), "{t}");
+        assert!(t.contains("03  Ask for permission  not started"));
+        assert_eq!(s.update(Event::Key('x')), []);
+        assert!(text(&s).contains("Step 1 of 1"));
+        s.update(Event::Key('l'));
+        assert_eq!(s.update(Event::Key('q')), [Effect::Quit]);
+        assert_eq!(screen().update(Event::Key('q')), [Effect::Quit]);
+    }
+
+    #[test]
+    fn a_lesson_that_does_not_compile_or_cannot_be_checked_says_so() {
+        let mut s = screen();
+        let mut r = report(0, Status::DoesNotCompile, 0, Some("error[E0308]: mismatched types at lessons/lesson02/src/lib.rs:3:1"));
+        r.grade.first_failure = None;
+        s.update(Event::Checked(r));
+        let t = text(&s);
+        assert!(t.contains("✗ Lesson 02 does not compile:\n  error[E0308]: mismatched types at lessons/lesson02/src/lib.rs:3:1"));
+        assert!(t.contains("The compiler's whole message: cargo test -p lesson02"));
+        s.update(Event::Saved);
+        s.update(Event::CheckFailed("cannot run cargo: not found".into()));
+        assert!(text(&s).contains("cannot run cargo: not found"));
+        assert_eq!(s.update(Event::Saved), [Effect::Check(0)]);
+    }
+
+    #[test]
+    fn the_bar_fills_in_proportion() {
+        assert_eq!(bar(0, 10, 10), "[░░░░░░░░░░]");
+        assert_eq!(bar(3, 10, 10), "[███░░░░░░░]");
+        assert_eq!(bar(10, 10, 10), "[██████████]");
+        assert_eq!(bar(1, 3, 10), "[███░░░░░░░]", "a lesson counts once it passes");
+        assert_eq!(bar(0, 0, 4), "[░░░░]");
+    }
+}
