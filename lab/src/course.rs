@@ -272,7 +272,10 @@ mod tests {
         let todo = "not yet implemented: Step 2: build the URL — see chapter 3";
         let now = l.shipped_todos()[1..].to_vec();
         let at = step_of(&l, &now, &grade(Status::Failed, Some(todo))).unwrap();
-        assert_eq!((at.number, at.of, at.name.as_str()), (2, 3, "build the URL"));
+        assert_eq!(
+            (at.number, at.of, at.name.as_str()),
+            (2, 3, "build the URL")
+        );
         // A wrong answer in step 1 with steps 2 and 3 still to write: step 2 is next.
         let wrong = grade(Status::Failed, Some("the state must be 43 characters"));
         assert_eq!(step_of(&l, &now, &wrong).unwrap().number, 2);
@@ -297,7 +300,10 @@ mod tests {
             section_to_read(&l, &h, &wrong),
             "book/src/lesson03/index.md, section \"What can go wrong\""
         );
-        assert_eq!(section_to_read(&l, &[], &wrong), "book/src/lesson03/index.md");
+        assert_eq!(
+            section_to_read(&l, &[], &wrong),
+            "book/src/lesson03/index.md"
+        );
     }
 
     #[test]
@@ -310,7 +316,12 @@ mod tests {
         for name in ["3", "03", "lesson03"] {
             assert_eq!(course.find(name), Ok(0));
         }
-        assert!(course.find("04").unwrap_err().contains("the lessons are 03"));
+        assert!(
+            course
+                .find("04")
+                .unwrap_err()
+                .contains("the lessons are 03")
+        );
         assert!(course.find("x").is_err());
     }
 }

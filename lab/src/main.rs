@@ -129,7 +129,10 @@ fn do_reset(course: &Course, name: &str) -> Result<ExitCode, String> {
 fn check(course: &Course, name: &str) -> Result<ExitCode, String> {
     let index = course.find(name)?;
     let lesson = &course.lessons[index];
-    eprintln!("checking {} (cargo test -p {} --test check)…", lesson.package, lesson.package);
+    eprintln!(
+        "checking {} (cargo test -p {} --test check)…",
+        lesson.package, lesson.package
+    );
     let report = course.check(index)?;
     for line in report_lines(course, &report) {
         println!("{line}");
@@ -152,7 +155,10 @@ fn report_lines(course: &Course, report: &Report) -> Vec<String> {
             return lines;
         }
         Status::DoesNotCompile => {
-            lines.push(format!("does not compile: {}", g.message.as_deref().unwrap_or("")));
+            lines.push(format!(
+                "does not compile: {}",
+                g.message.as_deref().unwrap_or("")
+            ));
         }
         Status::Failed | Status::NotStarted => {
             let not_started = if g.status == Status::NotStarted {
@@ -160,9 +166,15 @@ fn report_lines(course: &Course, report: &Report) -> Vec<String> {
             } else {
                 ""
             };
-            lines.push(format!("{} of {} checks pass{not_started}", g.passed, g.total));
+            lines.push(format!(
+                "{} of {} checks pass{not_started}",
+                g.passed, g.total
+            ));
             if let Some(step) = &report.step {
-                lines.push(format!("Step {} of {}: {}", step.number, step.of, step.name));
+                lines.push(format!(
+                    "Step {} of {}: {}",
+                    step.number, step.of, step.name
+                ));
             }
             lines.push(format!(
                 "first failing check: {} — {}",

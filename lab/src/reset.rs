@@ -47,7 +47,11 @@ fn git(root: &Path, args: &[&str]) -> Result<Vec<u8>, String> {
         .map_err(|e| format!("cannot run git ({e})"))?;
     if !out.status.success() {
         let why = String::from_utf8_lossy(&out.stderr);
-        return Err(format!("git {} failed: {}", args[0], why.lines().next().unwrap_or("")));
+        return Err(format!(
+            "git {} failed: {}",
+            args[0],
+            why.lines().next().unwrap_or("")
+        ));
     }
     Ok(out.stdout)
 }
@@ -60,8 +64,11 @@ pub fn shipped_version(root: &Path, lesson: &Lesson) -> Result<(String, String),
             "cannot find {path} as shipped in git history ({why}): copy that file from a fresh copy of the course (your file is unchanged)"
         )
     };
-    let log = git(root, &["log", "-n", COMMITS_LOOKED_AT, "--format=%H", "--", &path])
-        .map_err(not_found)?;
+    let log = git(
+        root,
+        &["log", "-n", COMMITS_LOOKED_AT, "--format=%H", "--", &path],
+    )
+    .map_err(not_found)?;
     let log = String::from_utf8_lossy(&log);
     for commit in log.lines().map(str::trim).filter(|c| !c.is_empty()) {
         // `./` makes the path relative to the course's root, wherever git's top is.
@@ -92,15 +99,22 @@ pub fn reset(root: &Path, lesson: &Lesson, now_secs: u64) -> Result<Reset, Strin
     let mut kept = None;
     if let Some(current) = &current {
         let mut backup = backups.join(format!("{}-lib.rs.{now_secs}", lesson.package));
-        std::fs::create_dir_all(&backups)
-            .map_err(|e| format!("cannot create {}: {e}; nothing was reset", backups.display()))?;
+        std::fs::create_dir_all(&backups).map_err(|e| {
+            format!(
+                "cannot create {}: {e}; nothing was reset",
+                backups.display()
+            )
+        })?;
         let mut n = 1;
         while backup.exists() {
             backup = backups.join(format!("{}-lib.rs.{now_secs}-{n}", lesson.package));
             n += 1;
         }
         std::fs::write(&backup, current).map_err(|e| {
-            format!("cannot keep a copy at {}: {e}; nothing was reset", backup.display())
+            format!(
+                "cannot keep a copy at {}: {e}; nothing was reset",
+                backup.display()
+            )
         })?;
         kept = Some(backup);
     }

@@ -24,7 +24,10 @@ pub enum Event {
     /// The checks could not be run at all (no cargo, …).
     CheckFailed(String),
     /// The lesson program ended: whether it succeeded, and what it printed.
-    Ran { ok: bool, output: String },
+    Ran {
+        ok: bool,
+        output: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -126,7 +129,11 @@ impl Screen {
             }
             Event::Key(key) if self.listing => {
                 self.listing = false;
-                if key == 'q' { vec![Effect::Quit] } else { vec![] }
+                if key == 'q' {
+                    vec![Effect::Quit]
+                } else {
+                    vec![]
+                }
             }
             Event::Key(key) => self.key(key),
         }
@@ -198,7 +205,11 @@ impl Screen {
             return lines;
         }
         let lesson = &self.lessons[self.current];
-        let passed = self.standings.iter().filter(|s| **s == Standing::Passed).count();
+        let passed = self
+            .standings
+            .iter()
+            .filter(|s| **s == Standing::Passed)
+            .count();
         let mut lines = vec![
             format!(
                 "OAuth2 Lab · lesson {} of {}: {} (about {} minutes)",
@@ -240,7 +251,12 @@ impl Screen {
             None => {}
         }
         let shown = self.hints_shown[self.current];
-        if shown > 0 && self.report.as_ref().is_none_or(|r| r.grade.status != Status::Passed) {
+        if shown > 0
+            && self
+                .report
+                .as_ref()
+                .is_none_or(|r| r.grade.status != Status::Passed)
+        {
             lines.push(String::new());
             lines.push(format!(
                 "Hint {shown} of {}: {}",
@@ -255,14 +271,19 @@ impl Screen {
         lines.push(if self.checking && self.report.is_some() {
             format!("Checking lesson {} again…", lesson.id)
         } else {
-            format!("Watching lessons/{}/src: save a file to check again.", lesson.package)
+            format!(
+                "Watching lessons/{}/src: save a file to check again.",
+                lesson.package
+            )
         });
         let hint_key = if shown < lesson.hints.len() {
             format!("h hint {} of {}", shown + 1, lesson.hints.len())
         } else {
             "h hints shown".into()
         };
-        lines.push(format!("{hint_key} · r run · n next lesson · l list · q quit"));
+        lines.push(format!(
+            "{hint_key} · r run · n next lesson · l list · q quit"
+        ));
         lines
     }
 
@@ -303,10 +324,7 @@ impl Screen {
                 } else {
                     lines.push("Every step is written; a check still fails.".into());
                 }
-                lines.push(format!(
-                    "Checks: {} of {} pass",
-                    grade.passed, grade.total
-                ));
+                lines.push(format!("Checks: {} of {} pass", grade.passed, grade.total));
                 lines.push(format!(
                     "✗ {}",
                     grade.first_failure.as_deref().unwrap_or("(no check ran)")
@@ -326,7 +344,11 @@ pub fn bar(done: usize, all: usize, width: usize) -> String {
 
 /// One line per lesson: id, title, standing (what `cargo lab list` prints).
 pub fn list_lines(lessons: &[Lesson], standings: &[Standing]) -> Vec<String> {
-    let width = lessons.iter().map(|l| l.title.chars().count()).max().unwrap_or(0);
+    let width = lessons
+        .iter()
+        .map(|l| l.title.chars().count())
+        .max()
+        .unwrap_or(0);
     lessons
         .iter()
         .zip(standings)
@@ -360,7 +382,11 @@ mod tests {
     fn screen() -> Screen {
         let lessons = vec![
             lesson("02", "Open the browser", &["listen, then open"]),
-            lesson("03", "Ask for permission", &["make a state", "build the URL"]),
+            lesson(
+                "03",
+                "Ask for permission",
+                &["make a state", "build the URL"],
+            ),
         ];
         let mut s = Screen::new(lessons, vec![Standing::NotStarted; 2], vec![0, 0], 0);
         assert_eq!(s.start(), [Effect::Watch(0), Effect::Check(0)]);
@@ -399,7 +425,10 @@ mod tests {
     fn a_check_shows_the_step_the_failing_check_and_what_to_read() {
         let mut s = screen();
         assert!(text(&s).contains("Checking lesson 02…"));
-        assert_eq!(s.update(Event::Checked(report(0, Status::NotStarted, 0, Some(TODO)))), []);
+        assert_eq!(
+            s.update(Event::Checked(report(0, Status::NotStarted, 0, Some(TODO)))),
+            []
+        );
         let t = text(&s);
         for expected in [
             "OAuth2 Lab · lesson 02 of 2: Open the browser (about 20 minutes)",
@@ -442,7 +471,10 @@ mod tests {
             "Next, lesson 03: Ask for permission. You will make a state; build the URL. Press n to start it."
         ));
         assert!(t.contains("Course [██████████░░░░░░░░░░] 1 of 2 lessons passed"));
-        assert_eq!(s.update(Event::Key('n')), [Effect::Watch(1), Effect::Check(1)]);
+        assert_eq!(
+            s.update(Event::Key('n')),
+            [Effect::Watch(1), Effect::Check(1)]
+        );
         let t = text(&s);
         assert!(t.contains("lesson 03 of 2: Ask for permission"));
         assert!(t.contains("Checking lesson 03…"));
@@ -463,7 +495,9 @@ mod tests {
         let t = text(&s);
         assert!(t.contains("Hint 2 of 2: nearly the answer") && !t.contains("a nudge"));
         assert_eq!(s.update(Event::Key('h')), []);
-        assert!(text(&s).contains("That was the last hint. The reference answer is in solutions/lesson02/src/lib.rs."));
+        assert!(text(&s).contains(
+            "That was the last hint. The reference answer is in solutions/lesson02/src/lib.rs."
+        ));
     }
 
     #[test]
@@ -511,7 +545,12 @@ mod tests {
     #[test]
     fn a_lesson_that_does_not_compile_or_cannot_be_checked_says_so() {
         let mut s = screen();
-        let mut r = report(0, Status::DoesNotCompile, 0, Some("error[E0308]: mismatched types at lessons/lesson02/src/lib.rs:3:1"));
+        let mut r = report(
+            0,
+            Status::DoesNotCompile,
+            0,
+            Some("error[E0308]: mismatched types at lessons/lesson02/src/lib.rs:3:1"),
+        );
         r.grade.first_failure = None;
         s.update(Event::Checked(r));
         let t = text(&s);
@@ -528,7 +567,11 @@ mod tests {
         assert_eq!(bar(0, 10, 10), "[░░░░░░░░░░]");
         assert_eq!(bar(3, 10, 10), "[███░░░░░░░]");
         assert_eq!(bar(10, 10, 10), "[██████████]");
-        assert_eq!(bar(1, 3, 10), "[███░░░░░░░]", "a lesson counts once it passes");
+        assert_eq!(
+            bar(1, 3, 10),
+            "[███░░░░░░░]",
+            "a lesson counts once it passes"
+        );
         assert_eq!(bar(0, 0, 4), "[░░░░]");
     }
 }

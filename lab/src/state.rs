@@ -56,7 +56,8 @@ impl State {
 
     pub fn save(&self, root: &Path) -> Result<(), String> {
         let dir = dir(root);
-        std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
         let text = serde_json::to_string_pretty(self).expect("the state serializes");
         // Written whole, then renamed: a crash never leaves half a file.
         let partial = dir.join("state.json.partial");

@@ -62,6 +62,9 @@ pub fn run(course: Course, start: usize) -> Result<(), String> {
     let _ = term.hide_cursor();
     let result = event_loop(course, start, tx, rx, &mut TermDraw(term.clone()));
     let _ = term.show_cursor();
+    if result.is_ok() {
+        let _ = term.write_line("\r\nStopped. cargo lab starts again where you are.");
+    }
     result
 }
 
@@ -93,7 +96,11 @@ pub fn event_loop(
     let standings = (0..course.lessons.len())
         .map(|i| course.known(&state, i))
         .collect();
-    let hints = course.lessons.iter().map(|l| state.hints_shown(l)).collect();
+    let hints = course
+        .lessons
+        .iter()
+        .map(|l| state.hints_shown(l))
+        .collect();
     let mut screen = Screen::new(course.lessons.clone(), standings, hints, start);
     let course = std::sync::Arc::new(course);
 
@@ -107,7 +114,9 @@ pub fn event_loop(
             }
         }
     })
-    .map_err(|e| format!("cannot watch the lesson's files ({e}): use cargo lab check NN after each save"))?;
+    .map_err(|e| {
+        format!("cannot watch the lesson's files ({e}): use cargo lab check NN after each save")
+    })?;
     let mut watched: Option<PathBuf> = None;
     let mut changed_at: Option<Instant> = None;
 
@@ -122,7 +131,10 @@ pub fn event_loop(
                     }
                     let dir = course.lessons[index].dir(&course.root).join("src");
                     watcher.watch(&dir, RecursiveMode::Recursive).map_err(|e| {
-                        format!("cannot watch {} ({e}): use cargo lab check NN after each save", dir.display())
+                        format!(
+                            "cannot watch {} ({e}): use cargo lab check NN after each save",
+                            dir.display()
+                        )
                     })?;
                     watched = Some(dir);
                     changed_at = None;
@@ -166,7 +178,10 @@ pub fn event_loop(
         };
         effects = match input {
             Input::Changed(path) => {
-                if watched.as_deref().is_some_and(|dir| is_source_in(&path, dir)) {
+                if watched
+                    .as_deref()
+                    .is_some_and(|dir| is_source_in(&path, dir))
+                {
                     changed_at = Some(Instant::now());
                 }
                 vec![]
@@ -195,7 +210,15 @@ fn is_source_in(path: &Path, dir: &Path) -> bool {
 fn run_program(course: &Course, index: usize) -> Event {
     let lesson = &course.lessons[index];
     let out = lab_tests::grade::cargo_command(&course.cargo, &course.root)
-        .args(["run", "--quiet", "-p", &lesson.package, "--color", "never", "--"])
+        .args([
+            "run",
+            "--quiet",
+            "-p",
+            &lesson.package,
+            "--color",
+            "never",
+            "--",
+        ])
         .args(["--simulate-user", "alice"])
         .stdin(Stdio::null())
         .output();

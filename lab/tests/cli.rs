@@ -7,7 +7,10 @@ mod support;
 use support::{LESSON03_STEPS, Scratch, shipped, stderr, stdout};
 
 fn plain(text: &str) {
-    assert!(!text.contains('\u{1b}'), "no escape codes in a pipe: {text:?}");
+    assert!(
+        !text.contains('\u{1b}'),
+        "no escape codes in a pipe: {text:?}"
+    );
 }
 
 #[test]
@@ -49,7 +52,10 @@ fn hint_gives_the_next_layer_each_time_and_remembers_it() {
         stdout(&first),
         "Hint 1 of 3: Five parameters.\n(cargo lab hint 03 again for the next one)\n"
     );
-    assert!(stdout(&course.lab(&["hint", "3"])).starts_with("Hint 2 of 3: url::Url does the encoding.\n"));
+    assert!(
+        stdout(&course.lab(&["hint", "3"]))
+            .starts_with("Hint 2 of 3: url::Url does the encoding.\n")
+    );
     let last = stdout(&course.lab(&["hint", "lesson03"]));
     assert!(last.starts_with("Hint 3 of 3: query_pairs_mut()\n"));
     assert!(last.contains("the reference answer is in solutions/lesson03/src/lib.rs"));
@@ -57,8 +63,15 @@ fn hint_gives_the_next_layer_each_time_and_remembers_it() {
     assert!(stdout(&course.lab(&["hint", "03"])).starts_with("Hint 3 of 3:"));
     assert!(stdout(&course.lab(&["hint", "02"])).starts_with("Hint 1 of 2: Listen first.\n"));
     let all = stdout(&course.lab(&["hint", "02", "--all"]));
-    assert_eq!(all, "Hint 1 of 2: Listen first.\nHint 2 of 2: labkit::listen(port)?\n");
-    assert!(course.read(".lab/state.json").contains("\"hints_shown\": 3"));
+    assert_eq!(
+        all,
+        "Hint 1 of 2: Listen first.\nHint 2 of 2: labkit::listen(port)?\n"
+    );
+    assert!(
+        course
+            .read(".lab/state.json")
+            .contains("\"hints_shown\": 3")
+    );
 }
 
 #[test]
@@ -80,7 +93,10 @@ fn check_runs_the_checks_once_and_exits_with_their_result() {
     let source = shipped("03", LESSON03_STEPS);
     let step2 = source.replacen("todo!(\"Step 1", "// done\n    (\"Step 1", 1);
     course.write("lessons/lesson03/src/lib.rs", &step2);
-    assert!(stdout(&course.lab(&["check", "03"])).contains("Step 2 of 2: build the authorization URL\n"));
+    assert!(
+        stdout(&course.lab(&["check", "03"]))
+            .contains("Step 2 of 2: build the authorization URL\n")
+    );
     // Everything written, one check wrong: what can go wrong.
     course.write("lessons/lesson03/src/lib.rs", "// WRONG\n");
     let text = stdout(&course.lab(&["check", "03"]));
@@ -88,11 +104,19 @@ fn check_runs_the_checks_once_and_exits_with_their_result() {
     assert!(text.contains("section \"What can go wrong\""));
     course.write("lessons/lesson03/src/lib.rs", "// does not compile\n");
     let text = stdout(&course.lab(&["check", "03"]));
-    assert!(text.contains("does not compile: error[E0308]: mismatched types at lessons/lesson03/src/lib.rs:2:5"), "{text}");
+    assert!(
+        text.contains(
+            "does not compile: error[E0308]: mismatched types at lessons/lesson03/src/lib.rs:2:5"
+        ),
+        "{text}"
+    );
     course.write("lessons/lesson03/src/lib.rs", "pub fn step1() {}\n");
     let out = course.lab(&["check", "03"]);
     assert_eq!(out.status.code(), Some(0));
-    assert_eq!(stdout(&out), "Lesson 03: Ask for permission\npassed: all 2 checks\n");
+    assert_eq!(
+        stdout(&out),
+        "Lesson 03: Ask for permission\npassed: all 2 checks\n"
+    );
 }
 
 #[test]
@@ -111,14 +135,25 @@ fn reset_restores_the_file_as_shipped_from_git_and_keeps_the_student_s() {
     assert!(out.status.success(), "{}", stderr(&out));
     let text = stdout(&out);
     plain(&text);
-    assert!(text.starts_with("lessons/lesson03/src/lib.rs is back as shipped (from commit "), "{text}");
+    assert!(
+        text.starts_with("lessons/lesson03/src/lib.rs is back as shipped (from commit "),
+        "{text}"
+    );
     assert_eq!(course.read("lessons/lesson03/src/lib.rs"), shipped);
-    let kept = text.split("Your version is kept in ").nth(1).unwrap().trim_end().trim_end_matches('.');
+    let kept = text
+        .split("Your version is kept in ")
+        .nth(1)
+        .unwrap()
+        .trim_end()
+        .trim_end_matches('.');
     assert!(kept.starts_with(".lab/backup/lesson03-lib.rs."), "{kept}");
     assert_eq!(course.read(kept), "my work in progress\n");
 
     let again = course.lab(&["reset", "03"]);
-    assert_eq!(stdout(&again), "lessons/lesson03/src/lib.rs is already as shipped: nothing to do.\n");
+    assert_eq!(
+        stdout(&again),
+        "lessons/lesson03/src/lib.rs is already as shipped: nothing to do.\n"
+    );
 }
 
 #[test]
@@ -128,8 +163,17 @@ fn reset_without_git_history_changes_nothing_and_says_what_to_do() {
     let out = course.lab(&["reset", "03"]);
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
-    assert!(err.starts_with("error: cannot find lessons/lesson03/src/lib.rs as shipped in git history ("), "{err}");
-    assert!(err.trim_end().ends_with("copy that file from a fresh copy of the course (your file is unchanged)"), "{err}");
+    assert!(
+        err.starts_with(
+            "error: cannot find lessons/lesson03/src/lib.rs as shipped in git history ("
+        ),
+        "{err}"
+    );
+    assert!(
+        err.trim_end()
+            .ends_with("copy that file from a fresh copy of the course (your file is unchanged)"),
+        "{err}"
+    );
     assert_eq!(err.lines().count(), 1, "one line: {err}");
     assert_eq!(course.read("lessons/lesson03/src/lib.rs"), "my work\n");
 }
@@ -145,5 +189,8 @@ fn a_lesson_that_does_not_exist_and_the_watch_in_a_pipe_say_what_to_do() {
     );
     let out = course.lab(&[]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("the watch needs a terminal; here use cargo lab list, cargo lab check NN"));
+    assert!(
+        stderr(&out)
+            .contains("the watch needs a terminal; here use cargo lab list, cargo lab check NN")
+    );
 }

@@ -83,8 +83,14 @@ impl Scratch {
         let dir = tempfile::tempdir().unwrap();
         let s = Scratch { dir };
         s.write("lessons/lessons.toml", LESSONS_TOML);
-        s.write("lessons/lesson02/src/lib.rs", &shipped("02", LESSON02_STEPS));
-        s.write("lessons/lesson03/src/lib.rs", &shipped("03", LESSON03_STEPS));
+        s.write(
+            "lessons/lesson02/src/lib.rs",
+            &shipped("02", LESSON02_STEPS),
+        );
+        s.write(
+            "lessons/lesson03/src/lib.rs",
+            &shipped("03", LESSON03_STEPS),
+        );
         for id in ["02", "03"] {
             s.write(
                 &format!("book/src/lesson{id}/index.md"),
@@ -128,11 +134,20 @@ impl Scratch {
     pub fn git(&self, args: &[&str]) {
         let out = Command::new("git")
             .current_dir(self.root())
-            .args(["-c", "user.name=Lab", "-c", "user.email=lab@example.invalid"])
+            .args([
+                "-c",
+                "user.name=Lab",
+                "-c",
+                "user.email=lab@example.invalid",
+            ])
             .args(args)
             .output()
             .expect("git runs");
-        assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 }
 
