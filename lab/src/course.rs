@@ -24,6 +24,8 @@ impl Course {
         let root = std::env::var_os("LAB_ROOT")
             .map(PathBuf::from)
             .unwrap_or_else(lab_tests::course::root);
+        // The file watcher reports absolute paths; compare like with like.
+        let root = std::path::absolute(&root).unwrap_or(root);
         let cargo = std::env::var_os("LAB_CARGO")
             .or_else(|| std::env::var_os("CARGO"))
             .unwrap_or_else(|| "cargo".into());

@@ -226,7 +226,10 @@ impl Screen {
             String::new(),
         ];
         match &self.report {
-            None => lines.push(format!("Checking lesson {}…", lesson.id)),
+            None => lines.push(format!(
+                "Checking lesson {}… (the first check of a lesson builds it: a minute or two)",
+                lesson.id
+            )),
             Some(report) => self.report_lines(report, &mut lines),
         }
         match &self.program {

@@ -106,9 +106,8 @@ pub fn event_loop(
 
     let files = tx.clone();
     let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
-        if let Ok(event) = event
-            && matters(&event.kind)
-        {
+        let Ok(event) = event else { return };
+        if matters(&event.kind) {
             for path in event.paths {
                 let _ = files.send(Input::Changed(path));
             }

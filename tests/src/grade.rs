@@ -396,6 +396,32 @@ mod tests {
         assert_eq!(todo_step("assertion failed"), None);
     }
 
+    /// `cargo test` sets these for this test as `cargo run` does for `cargo
+    /// grade`: a child cargo must not inherit them (ring's build script would
+    /// rerun, and the TLS stack be rebuilt on every grading).
+    #[test]
+    fn a_child_cargo_does_not_inherit_what_cargo_run_set() {
+        let command = cargo_command("cargo".as_ref(), Path::new("."));
+        let removed: Vec<String> = command
+            .get_envs()
+            .filter(|(_, value)| value.is_none())
+            .map(|(name, _)| name.to_string_lossy().into_owned())
+            .collect();
+        for name in ["CARGO_MANIFEST_DIR", "CARGO_PKG_NAME", "CARGO_PKG_VERSION"] {
+            assert!(
+                std::env::var_os(name).is_none() || removed.iter().any(|r| r == name),
+                "{name} is passed on: {removed:?}"
+            );
+        }
+        assert!(
+            std::env::var_os("CARGO_MANIFEST_DIR").is_some(),
+            "cargo test sets it"
+        );
+        for kept in ["CARGO", "CARGO_HOME", "CARGO_TARGET_DIR", "PATH"] {
+            assert!(!removed.iter().any(|r| r == kept), "{kept} is kept");
+        }
+    }
+
     #[test]
     fn the_list_gives_every_check() {
         let list = "first_check: test\nsecond_check: test\n";
