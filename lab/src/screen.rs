@@ -341,7 +341,7 @@ impl Screen {
 
 /// `[████░░░░]`: `done` of `all`, `width` cells.
 pub fn bar(done: usize, all: usize, width: usize) -> String {
-    let filled = if all == 0 { 0 } else { done * width / all };
+    let filled = (done * width).checked_div(all).unwrap_or(0);
     format!("[{}{}]", "█".repeat(filled), "░".repeat(width - filled))
 }
 

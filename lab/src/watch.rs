@@ -193,11 +193,13 @@ pub fn event_loop(
 /// Changes that may mean new contents: not reads, opens or closes without writing.
 fn matters(kind: &EventKind) -> bool {
     use notify::event::{AccessKind, AccessMode};
-    match kind {
-        EventKind::Create(_) | EventKind::Modify(_) | EventKind::Remove(_) => true,
-        EventKind::Access(AccessKind::Close(AccessMode::Write)) => true,
-        _ => false,
-    }
+    matches!(
+        kind,
+        EventKind::Create(_)
+            | EventKind::Modify(_)
+            | EventKind::Remove(_)
+            | EventKind::Access(AccessKind::Close(AccessMode::Write))
+    )
 }
 
 /// A Rust file in `dir` (editors' swap and backup files are not).

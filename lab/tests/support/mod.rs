@@ -139,6 +139,8 @@ impl Scratch {
                 "user.name=Lab",
                 "-c",
                 "user.email=lab@example.invalid",
+                "-c",
+                "commit.gpgsign=false",
             ])
             .args(args)
             .output()
