@@ -13,7 +13,8 @@ pub struct Lesson {
     pub package: String,
     pub solution: String,
     /// What the student writes, relative to the lesson's folder: the only files
-    /// `cargo grade --class` takes from a submission.
+    /// `cargo grade --class` takes from a submission (`src/lib.rs` when not given).
+    #[serde(default = "student_file")]
     pub files: Vec<String>,
     pub title: String,
     pub minutes: u32,
@@ -23,6 +24,10 @@ pub struct Lesson {
     pub steps: Vec<String>,
     /// Layered: a nudge first, then nearer and nearer the answer.
     pub hints: Vec<String>,
+}
+
+fn student_file() -> Vec<String> {
+    vec!["src/lib.rs".into()]
 }
 
 #[derive(Deserialize)]

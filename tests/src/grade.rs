@@ -1,15 +1,18 @@
 //! Grading: runs each lesson's suite as its own `cargo test`, so one lesson that
 //! does not compile (or hangs) cannot hide the others, and reads the result back.
 
+use std::ffi::{OsStr, OsString};
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+
+use crate::course::Lesson;
 
 /// How a lesson stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Status {
     #[serde(rename = "passed")]
     Passed,
@@ -91,7 +94,7 @@ pub fn checks_from_list(stdout: &str) -> Vec<String> {
 
 /// Reads the compiler's first error and its `--> file:line:col` from cargo's
 /// stderr: what a lesson that does not compile is graded with.
-pub fn does_not_compile(lesson: &crate::course::Lesson, stderr: &str) -> Grade {
+pub fn does_not_compile(lesson: &Lesson, stderr: &str) -> Grade {
     let mut lines = stderr.lines().skip_while(|l| !l.starts_with("error"));
     let error = lines
         .next()
@@ -118,7 +121,7 @@ pub fn does_not_compile(lesson: &crate::course::Lesson, stderr: &str) -> Grade {
 /// one that stopped at a `todo!()`, and among those the earliest step.
 /// `untouched`: the lesson still has every `todo!()` it was shipped with.
 pub fn grade_from_output(
-    lesson: &crate::course::Lesson,
+    lesson: &Lesson,
     checks: &[String],
     stdout: &str,
     stderr: &str,
@@ -209,7 +212,8 @@ fn parse_libtest(stdout: &str) -> Vec<Ran> {
 /// target folder, and for how long a lesson's checks may run.
 #[derive(Clone, Debug)]
 pub struct Runner {
-    pub cargo: String,
+    /// `$CARGO` under cargo, or a stand-in.
+    pub cargo: OsString,
     /// The workspace the lesson is graded in.
     pub root: PathBuf,
     /// `None`: the workspace's own `target/`.
@@ -232,7 +236,7 @@ impl Runner {
     /// `cargo` from `$CARGO` (set when running under cargo), in `root`.
     pub fn new(root: &Path, timeout: Duration) -> Runner {
         Runner {
-            cargo: std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()),
+            cargo: std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()),
             root: root.to_path_buf(),
             target_dir: None,
             timeout,
@@ -302,7 +306,7 @@ impl Runner {
     /// that does not compile or times out still has that many checks).
     pub fn grade(
         &self,
-        lesson: &crate::course::Lesson,
+        lesson: &Lesson,
         package: &str,
         untouched: bool,
         total: Option<usize>,
@@ -349,6 +353,58 @@ impl Runner {
         grade.package = package.to_string();
         Ok(grade)
     }
+}
+
+/// Grades one lesson (or, with `solution`, its solution) in `root` with the
+/// default time limit: what `cargo lab` does for the lesson it watches.
+pub fn grade_package(
+    cargo: &OsStr,
+    root: &Path,
+    lesson: &Lesson,
+    solution: bool,
+) -> io::Result<Grade> {
+    let runner = Runner {
+        cargo: cargo.to_os_string(),
+        ..Runner::new(root, Duration::from_secs(120))
+    };
+    let package = if solution {
+        &lesson.solution
+    } else {
+        &lesson.package
+    };
+    // Solutions have no todo!()s; a lesson untouched still has all it shipped with.
+    let untouched = !solution
+        && lesson
+            .todos_now(root)
+            .is_ok_and(|now| now == lesson.shipped_todos());
+    runner.grade(lesson, package, untouched, None)
+}
+
+/// `cargo` to run in `root` from a program that `cargo run` started (`cargo
+/// grade`, `cargo lab`), without the variables `cargo run` set for that
+/// program: a build script that watches one (ring's watches
+/// `CARGO_MANIFEST_DIR`) would otherwise see it change, and the TLS stack and
+/// everything above it would be rebuilt on every run, and again by the next
+/// plain `cargo test`.
+pub fn cargo_command(cargo: &OsStr, root: &Path) -> Command {
+    let mut command = Command::new(cargo);
+    command.current_dir(root);
+    for (name, _) in std::env::vars_os() {
+        let name = name.to_string_lossy();
+        let set_by_cargo_run = name.starts_with("CARGO_PKG_")
+            || [
+                "CARGO_MANIFEST_DIR",
+                "CARGO_MANIFEST_PATH",
+                "CARGO_CRATE_NAME",
+                "CARGO_BIN_NAME",
+                "CARGO_PRIMARY_PACKAGE",
+            ]
+            .contains(&name.as_ref());
+        if set_by_cargo_run {
+            command.env_remove(name.as_ref());
+        }
+    }
+    command
 }
 
 /// Kills a child and every process it started (its process group: cargo, the
@@ -482,6 +538,32 @@ mod tests {
         assert_eq!(g.first_failure.as_deref(), Some("third_check"));
         assert_eq!(todo_step("not yet implemented: Step 12: x"), Some(12));
         assert_eq!(todo_step("assertion failed"), None);
+    }
+
+    /// `cargo test` sets these for this test as `cargo run` does for `cargo
+    /// grade`: a child cargo must not inherit them (ring's build script would
+    /// rerun, and the TLS stack be rebuilt on every grading).
+    #[test]
+    fn a_child_cargo_does_not_inherit_what_cargo_run_set() {
+        let command = cargo_command("cargo".as_ref(), Path::new("."));
+        let removed: Vec<String> = command
+            .get_envs()
+            .filter(|(_, value)| value.is_none())
+            .map(|(name, _)| name.to_string_lossy().into_owned())
+            .collect();
+        for name in ["CARGO_MANIFEST_DIR", "CARGO_PKG_NAME", "CARGO_PKG_VERSION"] {
+            assert!(
+                std::env::var_os(name).is_none() || removed.iter().any(|r| r == name),
+                "{name} is passed on: {removed:?}"
+            );
+        }
+        assert!(
+            std::env::var_os("CARGO_MANIFEST_DIR").is_some(),
+            "cargo test sets it"
+        );
+        for kept in ["CARGO", "CARGO_HOME", "CARGO_TARGET_DIR", "PATH"] {
+            assert!(!removed.iter().any(|r| r == kept), "{kept} is kept");
+        }
     }
 
     #[test]

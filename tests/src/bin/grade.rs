@@ -101,7 +101,7 @@ fn grade_here(args: &Args, root: &Path, lessons: &[Lesson]) -> Result<ExitCode, 
                 .is_ok_and(|now| now == lesson.shipped_todos());
         let grade = runner
             .grade(lesson, package, untouched, None)
-            .map_err(|e| format!("cannot run {}: {e}", runner.cargo))?;
+            .map_err(|e| format!("cannot run {}: {e}", runner.cargo.to_string_lossy()))?;
         grades.push(grade);
     }
     if json {
