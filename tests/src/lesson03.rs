@@ -12,7 +12,7 @@ use crate::support::{client_at, client_for, get, provider, within};
 
 type NewState = fn() -> String;
 type AuthorizationUrl = fn(&Client, &str, &str) -> String;
-type WaitForCallback = fn(&tiny_http::Server, &str, Instant) -> Result<Secret, CallbackError>;
+type WaitForCallback = fn(&labkit::Listener, &str, Instant) -> Result<Secret, CallbackError>;
 
 pub fn state_is_long_random_and_url_safe(new_state: NewState) {
     let states: Vec<String> = (0..200).map(|_| new_state()).collect();
