@@ -211,6 +211,7 @@ pub fn raise_fd_limit() -> io::Result<u64> {
                 return Err(io::Error::last_os_error());
             }
         }
+        #[allow(clippy::unnecessary_cast)] // rlim_t is not u64 on every system.
         Ok(limit.rlim_cur as u64)
     }
 }
@@ -230,6 +231,7 @@ fn fd_limit() -> u64 {
             rlim_max: 0,
         };
         if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 {
+            #[allow(clippy::unnecessary_cast)] // rlim_t is not u64 on every system.
             return limit.rlim_cur as u64;
         }
     }
