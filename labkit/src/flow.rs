@@ -149,7 +149,7 @@ impl Provider {
 pub struct Flow {
     pub client: Client,
     /// The local listener the browser comes back to.
-    pub server: tiny_http::Server,
+    pub server: crate::Listener,
     /// `http://127.0.0.1:PORT/callback`, with the port the listener got.
     pub redirect_uri: String,
     /// When to stop waiting for the browser.
@@ -181,7 +181,7 @@ impl Flow {
     pub fn start_public(
         cli: &Cli,
         steps: usize,
-        server: tiny_http::Server,
+        server: crate::Listener,
         redirect_uri: String,
     ) -> Result<Flow, LabError> {
         let provider = Provider::choose(cli, ClientKind::Public)?;
@@ -202,7 +202,7 @@ impl Flow {
         cli: &Cli,
         steps: usize,
         provider: Provider,
-        server: tiny_http::Server,
+        server: crate::Listener,
         redirect_uri: String,
     ) -> Flow {
         println!("Listening on {redirect_uri}");

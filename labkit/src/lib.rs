@@ -6,6 +6,7 @@
 //! A student's `src/lib.rs` holds only the OAuth logic of their lesson.
 
 pub mod flow;
+mod listener;
 mod loopback;
 pub mod types;
 
@@ -13,6 +14,7 @@ use std::io::Cursor;
 use std::process::ExitCode;
 
 pub use flow::{Cli, ClientKind, Flow, PortArgs, Provider};
+pub use listener::{ListenLimits, Listener, Request};
 pub use loopback::{listen_loopback, listen_loopback_with};
 pub use types::*;
 
@@ -64,19 +66,23 @@ pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
 
 /// Binds the local listener on 127.0.0.1 (never 0.0.0.0: only this machine may
 /// call it). Port 0 lets the system pick a free port.
-pub fn listen(port: u16) -> Result<tiny_http::Server, LabError> {
-    tiny_http::Server::http(("127.0.0.1", port)).map_err(|e| {
-        let in_use = e
-            .downcast_ref::<std::io::Error>()
-            .is_some_and(|io| io.kind() == std::io::ErrorKind::AddrInUse);
-        if in_use {
+pub fn listen(port: u16) -> Result<Listener, LabError> {
+    listen_with(port, ListenLimits::default())
+}
+
+/// [`listen`] with other bounds (tests make them small).
+pub fn listen_with(port: u16, limits: ListenLimits) -> Result<Listener, LabError> {
+    let bound = std::net::TcpListener::bind(("127.0.0.1", port)).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AddrInUse {
             LabError(format!(
                 "port {port} is in use: stop the other program or use --port 0"
             ))
         } else {
             LabError(format!("cannot listen on 127.0.0.1:{port}: {e}"))
         }
-    })
+    })?;
+    Listener::start(bound, limits)
+        .map_err(|e| LabError(format!("cannot listen on 127.0.0.1:{port}: {e}")))
 }
 
 /// `GET {api_url}/me` with the access token, for a program's last line ("Signed
@@ -106,9 +112,32 @@ pub fn read_profile(api_url: &str, token: &Secret) -> Result<Option<Profile>, La
     }
 }
 
-/// The port a listener is bound to.
-pub fn port_of(server: &tiny_http::Server) -> u16 {
-    server.server_addr().to_ip().map(|a| a.port()).unwrap_or(0)
+/// The port a listener is bound to: labkit's own, or a `tiny_http::Server`.
+pub fn port_of(server: &impl BoundPort) -> u16 {
+    server.bound_port()
+}
+
+/// A server that knows the port it is bound to.
+pub trait BoundPort {
+    fn bound_port(&self) -> u16;
+}
+
+impl BoundPort for Listener {
+    fn bound_port(&self) -> u16 {
+        self.server_addr().to_ip().map(|a| a.port()).unwrap_or(0)
+    }
+}
+
+impl BoundPort for tiny_http::Server {
+    fn bound_port(&self) -> u16 {
+        self.server_addr().to_ip().map(|a| a.port()).unwrap_or(0)
+    }
+}
+
+impl<T: BoundPort> BoundPort for std::sync::Arc<T> {
+    fn bound_port(&self) -> u16 {
+        (**self).bound_port()
+    }
 }
 
 /// A page for the browser: plain HTML that loads nothing from elsewhere, is

@@ -21,6 +21,9 @@ pub struct Client {
     /// `127.0.0.1:PORT`, for the Host header.
     host: String,
     connection: Option<TcpStream>,
+    /// A new connection for every request (`Connection: close`), as a client
+    /// without a connection pool does.
+    new_connection_per_request: bool,
     /// Bytes read and not used yet.
     buf: Vec<u8>,
     request: Vec<u8>,
@@ -60,9 +63,16 @@ impl Client {
             addr,
             host,
             connection: None,
+            new_connection_per_request: false,
             buf: Vec::with_capacity(4096),
             request: Vec::with_capacity(1024),
         })
+    }
+
+    /// Opens a new connection for every request from now on.
+    pub fn new_connection_per_request(mut self) -> Client {
+        self.new_connection_per_request = true;
+        self
     }
 
     pub fn get(&mut self, target: &str, authorization: Option<&str>) -> Result<Answer, String> {
@@ -106,6 +116,9 @@ impl Client {
         if let Some(value) = authorization {
             let _ = write!(request, "Authorization: {value}\r\n");
         }
+        if self.new_connection_per_request {
+            request.extend_from_slice(b"Connection: close\r\n");
+        }
         if let Some(body) = form {
             let _ = write!(
                 request,
@@ -126,9 +139,10 @@ impl Client {
         let stream = self.connection.as_mut().expect("connected above");
         stream.write_all(&self.request).map_err(io_error)?;
         let answer = read_answer(stream, &mut self.buf)?;
-        if answer
-            .header("connection")
-            .is_some_and(|v| v.eq_ignore_ascii_case("close"))
+        if self.new_connection_per_request
+            || answer
+                .header("connection")
+                .is_some_and(|v| v.eq_ignore_ascii_case("close"))
         {
             self.connection = None;
         }

@@ -12,7 +12,8 @@ use crate::client::Client;
 const CLIENT_ID: &str = "lab-public";
 const USER: &str = "alice";
 
-/// A student's client: one keep-alive connection, reused for every request.
+/// A student's client: one keep-alive connection, reused for every request
+/// (or, with `--new-connection-per-request`, a new one for each).
 pub struct Student {
     client: Client,
     base_url: String,
@@ -26,9 +27,18 @@ pub type FlowError = String;
 impl Student {
     /// Student `n`; its redirect URI uses a port of its own, as a real listener
     /// on 127.0.0.1:0 would (RFC 8252 §7.3 lets the port vary).
-    pub fn new(base_url: &str, n: usize) -> Result<Student, String> {
+    pub fn new(
+        base_url: &str,
+        n: usize,
+        new_connection_per_request: bool,
+    ) -> Result<Student, String> {
+        let client = Client::new(base_url)?;
         Ok(Student {
-            client: Client::new(base_url)?,
+            client: if new_connection_per_request {
+                client.new_connection_per_request()
+            } else {
+                client
+            },
             base_url: base_url.to_string(),
             redirect_uri: format!("http://127.0.0.1:{}/callback", 20_000 + n % 40_000),
         })

@@ -1,6 +1,7 @@
 //! ```text
 //! cargo build --release -p loadtest -p mock-provider
 //! target/release/loadtest [--students 20] [--duration 10s | --soak 10m] [--url URL]
+//!     [--new-connection-per-request] [--slowloris 10000 [--slowloris-every 3s]]
 //! ```
 //!
 //! Many simulated students, each running full OAuth2 flows in a loop against one
@@ -14,6 +15,7 @@
 mod client;
 mod flow;
 mod provider;
+mod slowloris;
 mod stats;
 
 use std::path::PathBuf;
@@ -64,6 +66,17 @@ struct Args {
     /// The provider to start [default: mock-provider beside this program].
     #[arg(long, value_name = "PATH", conflicts_with = "url")]
     provider_bin: Option<PathBuf>,
+    /// Each student opens a new connection for every request (`Connection:
+    /// close`), as a client without a connection pool does.
+    #[arg(long)]
+    new_connection_per_request: bool,
+    /// Also hold this many slow connections (half a request head, a byte every
+    /// --slowloris-every, reconnecting when closed), and probe the metadata on
+    /// a new connection once a second: the run fails if a probe is not answered.
+    #[arg(long, value_name = "N", default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=60_000))]
+    slowloris: u32,
+    #[arg(long, default_value = "3s", value_parser = humantime::parse_duration)]
+    slowloris_every: Duration,
 }
 
 fn main() -> ExitCode {
@@ -79,6 +92,13 @@ fn main() -> ExitCode {
     if args.every < Duration::from_secs(1) {
         eprintln!("error: --every must be at least 1s");
         return ExitCode::FAILURE;
+    }
+    // Many connections need many open files, here as in the provider: the
+    // same call as the provider's binary makes.
+    if args.slowloris > 0
+        && let Err(e) = mock_provider::http::raise_fd_limit()
+    {
+        eprintln!("warning: could not raise the limit on open files: {e}");
     }
     let provider = match &args.url {
         Some(url) => Provider::external(url, args.provider_pid),
@@ -97,8 +117,13 @@ fn main() -> ExitCode {
         }
     };
     println!(
-        "loadtest: {} students, full flows (authorize → token → /api/me, PKCE S256) for {} after a {} warm-up",
+        "loadtest: {} students{}, full flows (authorize → token → /api/me, PKCE S256) for {} after a {} warm-up",
         args.students,
+        if args.new_connection_per_request {
+            ", a new connection per request"
+        } else {
+            ", one keep-alive connection each"
+        },
         humantime::format_duration(run_for),
         humantime::format_duration(args.warmup),
     );
@@ -120,13 +145,26 @@ fn main() -> ExitCode {
 /// Runs the students and prints the figures; true when no flow failed (and, in
 /// a soak, memory stayed flat).
 fn run(args: &Args, provider: &Provider, run_for: Duration) -> bool {
+    let slow = (args.slowloris > 0).then(|| {
+        let addr = provider::loopback_addr(&provider.base_url).expect("a loopback URL");
+        let started = Instant::now();
+        let slow = slowloris::Slowloris::start(addr, args.slowloris as usize, args.slowloris_every);
+        println!(
+            "slowloris {} connections opened in {:.1} s, each sending a byte every {}",
+            args.slowloris,
+            started.elapsed().as_secs_f64(),
+            humantime::format_duration(args.slowloris_every)
+        );
+        slow
+    });
     let recorder = Arc::new(Recorder::new());
     let stop = Arc::new(AtomicBool::new(false));
     let flows_started = Arc::new(AtomicU64::new(0));
     let students_running = Arc::new(AtomicUsize::new(args.students.into()));
     let mut handles = Vec::new();
     for n in 0..usize::from(args.students) {
-        let mut student = match Student::new(&provider.base_url, n) {
+        let mut student = match Student::new(&provider.base_url, n, args.new_connection_per_request)
+        {
             Ok(s) => s,
             Err(e) => {
                 eprintln!("error: {e}");
@@ -226,6 +264,27 @@ fn run(args: &Args, provider: &Provider, run_for: Duration) -> bool {
     }
 
     let mut success = total.error_count() == 0 && total.flows() > 0;
+    if let Some(slow) = slow {
+        let (trickled, probed) = slow.finish();
+        println!(
+            "slowloris open {}..{} of {} ({} reconnects after the provider closed them, {} connects failed)",
+            trickled.fewest,
+            trickled.most,
+            args.slowloris,
+            trickled.reconnects,
+            trickled.failed_connects
+        );
+        println!(
+            "probe    {} of {} answered 200 (slowest {})",
+            probed.ok,
+            probed.ok + probed.failures.len() as u64,
+            ms(probed.slowest)
+        );
+        for failure in &probed.failures {
+            println!("         failed: {failure}");
+        }
+        success &= probed.failures.is_empty() && probed.ok > 0;
+    }
     if args.soak.is_some() {
         match flatness(&soak_memory) {
             Some(f) => {

@@ -120,6 +120,18 @@ pub fn loopback_base_url(url: &str) -> Result<String, String> {
     Ok(base)
 }
 
+/// The socket address of a loopback base URL (`http://127.0.0.1:PORT`).
+pub fn loopback_addr(base_url: &str) -> Result<std::net::SocketAddr, String> {
+    let parsed = url::Url::parse(base_url).map_err(|e| format!("{base_url}: {e}"))?;
+    let addr = parsed
+        .socket_addrs(|| Some(80))
+        .map_err(|e| format!("{base_url}: {e}"))?
+        .into_iter()
+        .find(|a| a.ip().is_loopback())
+        .ok_or_else(|| format!("{base_url}: not a loopback address"))?;
+    Ok(addr)
+}
+
 /// The default provider binary: `mock-provider` beside this program (both are
 /// built into the same `target/release`).
 pub fn default_binary() -> PathBuf {

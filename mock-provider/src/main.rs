@@ -95,6 +95,11 @@ fn main() -> ExitCode {
         eprintln!("error: {e}: fix the file or leave out --config");
         return ExitCode::FAILURE;
     }
+    // A class's connections need more than a laptop's default 1,024 open files.
+    // Only the binary raises the limit: the library may run inside a test harness.
+    if let Err(e) = mock_provider::http::raise_fd_limit() {
+        eprintln!("warning: could not raise the limit on open files ({e}); fewer connections fit");
+    }
     let provider = match MockProvider::start(config) {
         Ok(p) => p,
         Err(e) => {

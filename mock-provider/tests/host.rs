@@ -99,6 +99,10 @@ fn rfc9110_7_2_another_host_gets_421_on_every_route() {
         for host in &foreign {
             let (status, answer) = raw(p.addr(), &line, &[&format!("Host: {host}")], body);
             assert_eq!(status, 421, "{line} with Host {host:?}: {answer}");
+            assert!(
+                answer.starts_with("HTTP/1.1 421 Misdirected Request\r\n"),
+                "RFC 9110 §15.5.20's reason phrase: {answer}"
+            );
             assert!(answer.contains("misdirected_request"), "{answer}");
             for leak in ["alice", "lab_", "Location:", "<html", "Set-Cookie"] {
                 assert!(!answer.contains(leak), "{line} leaks {leak:?}: {answer}");
@@ -159,6 +163,15 @@ fn every_answer_says_nosniff() {
             assert_eq!(nosniff, 1, "{line} ({status}): {answer}");
         }
     }
+    // Also what the HTTP layer refuses before any route runs (a malformed head).
+    let (status, answer) = raw(p.addr(), "GET / HTTP/1.1", &[&host, "Bad Header"], "");
+    assert_eq!(status, 400, "{answer}");
+    assert!(
+        answer
+            .lines()
+            .any(|l| l.eq_ignore_ascii_case("X-Content-Type-Options: nosniff")),
+        "{answer}"
+    );
 }
 
 // RFC 9111 §5.2.2.5: the API's answers are personal data, so no cache may

@@ -134,7 +134,7 @@ pub fn encoded_separators_stay_inside_values(query_pairs: fn(&str) -> Pairs) {
     );
 }
 
-type Serve = fn(&tiny_http::Server, &mut dyn io::Write) -> io::Result<Pairs>;
+type Serve = fn(&labkit::Listener, &mut dyn io::Write) -> io::Result<Pairs>;
 
 /// Serves one request on a fresh listener while `target` is fetched; returns
 /// (what the function returned, what it printed, the HTTP status the browser got).

@@ -15,7 +15,7 @@ use crate::support::{client_at, client_for, get, provider, try_get, within};
 
 type NewState = fn() -> String;
 type AuthorizationUrl = fn(&Client, &str, &str) -> String;
-type WaitForCallback = fn(&tiny_http::Server, &str, Instant) -> Result<Secret, CallbackError>;
+type WaitForCallback = fn(&labkit::Listener, &str, Instant) -> Result<Secret, CallbackError>;
 
 /// RFC 6749 §10.10, §10.12: the state must be unguessable. Length and
 /// alphabet first, then the bytes themselves (see `randomness`).

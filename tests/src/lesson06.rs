@@ -19,7 +19,7 @@ use crate::support::{
     Scripted, client_at, get_with_token, json_answer, provider, public_client_for,
 };
 
-type BindLoopback = fn(u16) -> Result<(tiny_http::Server, String), LabError>;
+type BindLoopback = fn(u16) -> Result<(labkit::Listener, String), LabError>;
 type NewVerifier = fn() -> Secret;
 type CodeChallenge = fn(&Secret) -> String;
 type AuthorizationUrl = fn(&Client, &str, &str, &str) -> String;

@@ -10,7 +10,7 @@ use std::io::{self, Write};
 /// `name = "value"` line each, or `(no query parameters)`), answers 200, and
 /// returns the parameters.
 pub fn serve_one_request(
-    server: &tiny_http::Server,
+    server: &labkit::Listener,
     out: &mut dyn Write,
 ) -> io::Result<Vec<(String, String)>> {
     // TODO: Wait for one request. Decode the query part of its URL (after `?`; none is

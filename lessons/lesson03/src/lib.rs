@@ -35,7 +35,7 @@ pub fn authorization_url(client: &Client, redirect_uri: &str, state: &str) -> St
 /// and neither ends the wait; an error from the provider (such as
 /// `access_denied`) ends it; so does the deadline.
 pub fn wait_for_callback(
-    server: &tiny_http::Server,
+    server: &labkit::Listener,
     state: &str,
     deadline: Instant,
 ) -> Result<Secret, CallbackError> {

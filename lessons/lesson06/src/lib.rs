@@ -16,7 +16,7 @@ pub use earlier::*;
 /// Step 1: binds the redirect listener on 127.0.0.1 and returns it with the
 /// redirect URI that names the port it really got. Port 0 asks the system for
 /// any free port (RFC 8252 §7.3: the provider accepts any port on loopback).
-pub fn bind_loopback(port: u16) -> Result<(tiny_http::Server, String), LabError> {
+pub fn bind_loopback(port: u16) -> Result<(labkit::Listener, String), LabError> {
     // TODO: Listen on 127.0.0.1 only (never 0.0.0.0) on `port` (0: any free port),
     //       and return the listener with http://127.0.0.1:PORT/callback naming the
     //       port it really got.

@@ -16,7 +16,7 @@ pub fn query_pairs(query: &str) -> Vec<(String, String)> {
 /// `name = "value"` line each, or `(no query parameters)`), answers 200, and
 /// returns the parameters.
 pub fn serve_one_request(
-    server: &tiny_http::Server,
+    server: &labkit::Listener,
     out: &mut dyn Write,
 ) -> io::Result<Vec<(String, String)>> {
     // `recv` blocks until a whole request has arrived.

@@ -30,7 +30,7 @@ pub fn new_state() -> String {
 /// and neither ends the wait; an error from the provider (such as
 /// `access_denied`) ends it; so does the deadline.
 pub fn wait_for_callback(
-    server: &tiny_http::Server,
+    server: &labkit::Listener,
     state: &str,
     deadline: Instant,
 ) -> Result<Secret, CallbackError> {

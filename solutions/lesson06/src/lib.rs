@@ -17,7 +17,7 @@ pub use earlier::*;
 /// Step 1: binds the redirect listener on 127.0.0.1 and returns it with the
 /// redirect URI that names the port it really got. Port 0 asks the system for
 /// any free port (RFC 8252 §7.3: the provider accepts any port on loopback).
-pub fn bind_loopback(port: u16) -> Result<(tiny_http::Server, String), LabError> {
+pub fn bind_loopback(port: u16) -> Result<(labkit::Listener, String), LabError> {
     // 127.0.0.1, not 0.0.0.0: nobody else on the network may call it. And the
     // IP literal, not "localhost", which could resolve elsewhere (RFC 8252 §8.3).
     // Where IPv4 loopback is unavailable, [::1] instead (RFC 8252 §7.3).

@@ -31,7 +31,7 @@ pub fn new_state() -> String {
 /// and neither ends the wait; an error from the provider (such as
 /// `access_denied`) ends it; so does the deadline.
 pub fn wait_for_callback(
-    server: &tiny_http::Server,
+    server: &labkit::Listener,
     state: &str,
     deadline: Instant,
 ) -> Result<Secret, CallbackError> {
@@ -193,7 +193,7 @@ pub(crate) fn basic_auth(client_id: &str, secret: &str) -> String {
 /// Lesson 06: binds the redirect listener on 127.0.0.1 and returns it with the
 /// redirect URI that names the port it really got. Port 0 asks the system for
 /// any free port (RFC 8252 §7.3: the provider accepts any port on loopback).
-pub fn bind_loopback(port: u16) -> Result<(tiny_http::Server, String), LabError> {
+pub fn bind_loopback(port: u16) -> Result<(labkit::Listener, String), LabError> {
     // 127.0.0.1, not 0.0.0.0: nobody else on the network may call it. And the
     // IP literal, not "localhost", which could resolve elsewhere (RFC 8252 §8.3).
     let server = labkit::listen(port)?;

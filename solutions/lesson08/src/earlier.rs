@@ -30,7 +30,7 @@ pub fn new_state() -> String {
 /// and neither ends the wait; an error from the provider (such as
 /// `access_denied`) ends it; so does the deadline.
 pub fn wait_for_callback(
-    server: &tiny_http::Server,
+    server: &labkit::Listener,
     state: &str,
     deadline: Instant,
 ) -> Result<Secret, CallbackError> {
@@ -127,7 +127,7 @@ pub fn basic_auth(client_id: &str, secret: &str) -> String {
 
 /// Lesson 06: binds the redirect listener on 127.0.0.1 and returns it with the
 /// redirect URI that names the port it really got (port 0: any free port).
-pub fn bind_loopback(port: u16) -> Result<(tiny_http::Server, String), LabError> {
+pub fn bind_loopback(port: u16) -> Result<(labkit::Listener, String), LabError> {
     let server = labkit::listen(port)?;
     let port = labkit::port_of(&server);
     Ok((server, format!("http://127.0.0.1:{port}/callback")))
