@@ -291,9 +291,8 @@ fn choose_provider_from(
             ("--revoke-url", cli.revoke_url.as_ref()),
             ("--device-url", cli.device_url.as_ref()),
         ] {
-            if let Some(value) = value
-                && let Err(e) = url::Url::parse(value)
-            {
+            let Some(value) = value else { continue };
+            if let Err(e) = url::Url::parse(value) {
                 return Err(LabError(format!(
                     "{flag} {value:?} is not a URL ({e}): give the whole URL, like https://provider.example/oauth/token"
                 )));

@@ -95,10 +95,10 @@ fn main() -> ExitCode {
     }
     // Many connections need many open files, here as in the provider: the
     // same call as the provider's binary makes.
-    if args.slowloris > 0
-        && let Err(e) = mock_provider::http::raise_fd_limit()
-    {
-        eprintln!("warning: could not raise the limit on open files: {e}");
+    if args.slowloris > 0 {
+        if let Err(e) = mock_provider::http::raise_fd_limit() {
+            eprintln!("warning: could not raise the limit on open files: {e}");
+        }
     }
     let provider = match &args.url {
         Some(url) => Provider::external(url, args.provider_pid),

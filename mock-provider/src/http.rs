@@ -698,9 +698,8 @@ impl EventLoop {
             if self.accept_stalled {
                 timeout = timeout.min(Duration::from_millis(10));
             }
-            if let Err(e) = self.poll.poll(&mut events, Some(timeout))
-                && e.kind() != io::ErrorKind::Interrupted
-            {
+            let polled = self.poll.poll(&mut events, Some(timeout));
+            if polled.is_err_and(|e| e.kind() != io::ErrorKind::Interrupted) {
                 // Nothing sensible is left to do; the process would only spin.
                 return;
             }

@@ -1028,10 +1028,7 @@ fn row_html(row: &Row, start: Option<u128>, client: &str, explained: &mut Vec<&s
         let _ = write!(out, "<span class=\"status s{class}\">{status}</span>");
     }
     out.push_str("</div>");
-    if let Some((key, why)) = why
-        && !why.is_empty()
-        && !explained.contains(&key)
-    {
+    if let Some((key, why)) = why.filter(|(key, why)| !why.is_empty() && !explained.contains(key)) {
         explained.push(key);
         let _ = write!(out, "<p class=\"why\">{}</p>", escape(why));
     }

@@ -123,10 +123,10 @@ pub struct MockProvider {
 impl MockProvider {
     /// Starts on 127.0.0.1 at `config.port` (0: a free port, for tests).
     pub fn start(config: Config) -> Result<MockProvider, StartError> {
-        if let Some(name) = &config.auto_approve
-            && !config.users.iter().any(|u| &u.username == name)
-        {
-            return Err(StartError::UnknownAutoApproveUser(name.clone()));
+        if let Some(name) = &config.auto_approve {
+            if !config.users.iter().any(|u| &u.username == name) {
+                return Err(StartError::UnknownAutoApproveUser(name.clone()));
+            }
         }
         let listener = TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, config.port)))
             .map_err(|e| {

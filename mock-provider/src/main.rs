@@ -89,11 +89,11 @@ fn main() -> ExitCode {
         },
         ..Config::default()
     };
-    if let Some(path) = &args.config
-        && let Err(e) = config.add_from_file(path)
-    {
-        eprintln!("error: {e}: fix the file or leave out --config");
-        return ExitCode::FAILURE;
+    if let Some(path) = &args.config {
+        if let Err(e) = config.add_from_file(path) {
+            eprintln!("error: {e}: fix the file or leave out --config");
+            return ExitCode::FAILURE;
+        }
     }
     // A class's connections need more than a laptop's default 1,024 open files.
     // Only the binary raises the limit: the library may run inside a test harness.

@@ -405,9 +405,8 @@ impl Store {
             .is_some_and(|(at, _)| at + EXPIRED_GRACE_MS <= now)
         {
             let (_, key) = self.access_queue.pop_front().unwrap();
-            if let Some(token) = self.access.remove(&key)
-                && let Some(grant) = self.grants.get_mut(&token.grant)
-            {
+            let token = self.access.remove(&key);
+            if let Some(grant) = token.and_then(|t| self.grants.get_mut(&t.grant)) {
                 grant.access.retain(|k| *k != key);
             }
         }
@@ -417,9 +416,10 @@ impl Store {
             .is_some_and(|(at, _)| at + EXPIRED_GRACE_MS <= now)
         {
             let (_, key) = self.refresh_queue.pop_front().unwrap();
-            if let Some(token) = self.refresh.remove(&key)
-                && let Some(grant) = self.grants.get_mut(&token.grant)
-            {
+            let Some(token) = self.refresh.remove(&key) else {
+                continue;
+            };
+            if let Some(grant) = self.grants.get_mut(&token.grant) {
                 grant.refresh.retain(|k| *k != key);
                 // A grant whose last refresh token is gone can issue nothing more.
                 if grant.refresh.is_empty() && grant.access.is_empty() {
@@ -655,10 +655,10 @@ impl Store {
                 code: None,
             },
         );
-        if self.grant_shares.add((client, user), id) > self.caps.grants_per_pair
-            && let Some(old) = self.grant_shares.victim((client, user), &self.grants)
-        {
-            self.remove_grant(old);
+        if self.grant_shares.add((client, user), id) > self.caps.grants_per_pair {
+            if let Some(old) = self.grant_shares.victim((client, user), &self.grants) {
+                self.remove_grant(old);
+            }
         }
         let issued = self.issue_tokens(id, scope, token_expires_at, refresh_expires_at);
         (id, issued)

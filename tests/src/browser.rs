@@ -581,7 +581,7 @@ impl Drop for Browser {
     fn drop(&mut self) {
         // Ending the session closes Chromium; killing chromedriver alone would leave it running.
         let ended = self.command("DELETE", "", &Value::Null).is_ok();
-        if !ended && let Some(pid) = self.chromium_pid {
+        if let Some(pid) = self.chromium_pid.filter(|_| !ended) {
             let _ = Command::new("kill").arg(pid.to_string()).status();
         }
         let _ = self.driver.kill();
@@ -598,14 +598,14 @@ fn driver_port(driver: &mut Child) -> Result<u16, BrowserError> {
         let mut sent = false;
         // Keep reading after the port line, so chromedriver never blocks on a full pipe.
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if !sent && let Some(rest) = line.split("on port ").nth(1) {
-                let port = rest.trim_end_matches('.').trim().parse::<u16>();
-                if let Ok(port) = port.as_ref()
-                    && *port != 0
-                {
-                    let _ = sender.send(*port);
-                    sent = true;
-                }
+            let port = line
+                .split("on port ")
+                .nth(1)
+                .and_then(|rest| rest.trim_end_matches('.').trim().parse::<u16>().ok())
+                .filter(|port| *port != 0);
+            if let Some(port) = port.filter(|_| !sent) {
+                let _ = sender.send(port);
+                sent = true;
             }
         }
     });

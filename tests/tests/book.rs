@@ -258,9 +258,7 @@ fn anchors(text: &str) -> HashSet<String> {
             continue;
         };
         // `## Title {#custom-id}`
-        if let Some(open) = content.rfind("{#")
-            && content.ends_with('}')
-        {
+        if let Some(open) = content.rfind("{#").filter(|_| content.ends_with('}')) {
             let id = content[open + 2..content.len() - 1]
                 .split_whitespace()
                 .next()
@@ -332,9 +330,7 @@ fn links(text: &str) -> Vec<(usize, String)> {
         }
         let line = without_code_spans(line);
         let trimmed = line.trim_start();
-        if trimmed.starts_with('[')
-            && let Some(close) = trimmed.find("]:")
-        {
+        if let Some(close) = trimmed.find("]:").filter(|_| trimmed.starts_with('[')) {
             let target = trimmed[close + 2..].split_whitespace().next().unwrap_or("");
             out.push((n, target.trim_matches(['<', '>']).to_string()));
         }
@@ -401,10 +397,11 @@ fn every_link_between_pages_finds_its_page_and_heading() {
                 problems.push(format!("{at}: no such file under book/src"));
                 continue;
             }
-            if let Some(fragment) = fragment
-                && resolved.extension().is_some_and(|e| e == "md")
-                && !anchors(&read(&file)).contains(fragment)
-            {
+            let missing = fragment.filter(|fragment| {
+                resolved.extension().is_some_and(|e| e == "md")
+                    && !anchors(&read(&file)).contains(*fragment)
+            });
+            if let Some(fragment) = missing {
                 problems.push(format!(
                     "{at}: book/src/{} has no heading with id #{fragment} (ids: lowercase, spaces to -, other punctuation dropped)",
                     resolved.display()
@@ -830,9 +827,7 @@ fn lesson_chapters_show_the_code_of_their_lesson_and_solution() {
                 problems.push(format!("book/src/{page} is missing"));
                 continue;
             };
-            if let Some(heading) = heading
-                && !text.lines().any(|l| l.trim() == heading)
-            {
+            if let Some(heading) = heading.filter(|h| !text.lines().any(|l| l.trim() == *h)) {
                 problems.push(format!("book/src/{page} has no `{heading}` section"));
             }
             let includes = directives(&text)
