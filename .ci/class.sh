@@ -48,6 +48,11 @@ copy broken && solve broken $all && echo 'fn broken( {' >>"$class/broken/lessons
 cargo grade --class "$class" --timeout 30 --json "$work/grades.json" --csv "$work/grades.csv" \
     --html "$work/grades.html" --gradescope "$work/gradescope" --scratch "$work/scratch" "$@"
 
+if [ -n "${CLASS_REPORTS:-}" ]; then
+    mkdir -p "$CLASS_REPORTS"
+    cp -r "$work"/grades.* "$work/gradescope" "$CLASS_REPORTS"/
+fi
+
 python3 - "$work" <<'PY'
 import json, os, sys
 work = sys.argv[1]
@@ -96,7 +101,3 @@ if problems:
     sys.exit(1)
 print(f"class: every cell right ({len(cases)} students x {len(lessons)} lessons); the edited checks reported")
 PY
-if [ -n "${CLASS_REPORTS:-}" ]; then
-    mkdir -p "$CLASS_REPORTS"
-    cp -r "$work"/grades.* "$work/gradescope" "$CLASS_REPORTS"/
-fi
