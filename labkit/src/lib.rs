@@ -77,6 +77,11 @@ pub fn listen_with(port: u16, limits: ListenLimits) -> Result<Listener, LabError
             LabError(format!(
                 "port {port} is in use: stop the other program or use --port 0"
             ))
+        } else if e.kind() == std::io::ErrorKind::PermissionDenied {
+            // Windows reserves ranges of ports (for Hyper-V, say) and refuses them.
+            LabError(format!(
+                "port {port} is not allowed here (the system reserves it): use --port 0"
+            ))
         } else {
             LabError(format!("cannot listen on 127.0.0.1:{port}: {e}"))
         }

@@ -2,9 +2,8 @@
 //! process out of file descriptors, clients that never finish a request. The
 //! real callback is still received. Bounds and time-outs are set small here.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use labkit::{ListenLimits, listen_with};
@@ -140,9 +139,12 @@ fn child_out_of_file_descriptors() {
     println!("served {}", serve_callback(&server));
 }
 
+/// Unix only: the child lowers its own limit on open files with setrlimit.
 #[cfg(unix)]
 #[test]
 fn the_listener_survives_running_out_of_file_descriptors() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
     let mut child = Command::new(std::env::current_exe().unwrap())
         .args(["--exact", "child_out_of_file_descriptors", "--nocapture"])
         .env("LABKIT_LISTENER_CHILD", "1")

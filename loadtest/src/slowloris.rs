@@ -12,8 +12,6 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 const PARTIAL_HEAD: &[u8] = b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ";
-const PROBE: &[u8] =
-    b"GET /.well-known/oauth-authorization-server HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
 /// A probe that takes longer than this has failed.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -149,7 +147,13 @@ fn probe(addr: SocketAddr) -> Result<(), String> {
         .set_read_timeout(Some(PROBE_TIMEOUT))
         .map_err(|e| e.to_string())?;
     stream
-        .write_all(PROBE)
+        // The provider answers only its own host and port (a Host check, RFC 9110 §7.2).
+        .write_all(
+            format!(
+                "GET /.well-known/oauth-authorization-server HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+            )
+            .as_bytes(),
+        )
         .map_err(|e| format!("write: {:?}", e.kind()))?;
     let mut answer = Vec::new();
     stream
