@@ -155,8 +155,13 @@ fn text_files(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
+/// The name the team's design contract goes by, in capitals; spelled in two
+/// parts so that this checker does not cite the contract itself.
+const CONTRACT: &str = concat!("DESI", "GN");
+
 /// Words that cite a document the repository does not contain: the team's
-/// design contract ("DESIGN D7") and its numbered behaviours ("behaviour 9").
+/// design contract (its name in capitals, or a section such as D followed by a
+/// number) and its numbered behaviours (the word behaviour and a number).
 fn cites_the_design_contract(line: &str) -> Option<String> {
     let words: Vec<&str> = line
         .split(|c: char| !c.is_ascii_alphanumeric())
@@ -164,8 +169,8 @@ fn cites_the_design_contract(line: &str) -> Option<String> {
         .collect();
     for (i, word) in words.iter().enumerate() {
         let numbered = |w: &str| w.len() <= 2 && w.chars().all(|c| c.is_ascii_digit());
-        if *word == "DESIGN" {
-            return Some("DESIGN".into());
+        if *word == CONTRACT {
+            return Some(CONTRACT.into());
         }
         if word.len() <= 3 && word.starts_with('D') && numbered(&word[1..]) && word.len() > 1 {
             return Some((*word).into());
@@ -248,11 +253,11 @@ fn the_repository_cites_only_what_it_contains() {
 #[test]
 fn the_reference_check_sees_what_it_should() {
     for line in [
-        "// secrets are never printed (DESIGN D7)",
-        "/// behaviour 14: the device grant",
-        "see D5 for the page contract",
+        format!("// secrets are never printed ({CONTRACT} D7)"),
+        format!("/// {} {}: the device grant", "behaviour", 14),
+        "see D5 for the page contract".to_string(),
     ] {
-        assert!(cites_the_design_contract(line).is_some(), "{line}");
+        assert!(cites_the_design_contract(&line).is_some(), "{line}");
     }
     for line in [
         "RFC 6749 §4.1.2: a code works once",
