@@ -362,6 +362,17 @@ fn recording_sleep() -> (
     (move |d| log.lock().unwrap().push(d), waits)
 }
 
+/// Polls a replica at `base` for the device code "dc" (600 s to live), waits
+/// recorded instead of slept: what it returned, and every wait it asked for.
+fn poll_replica<L: Lesson>(base: &str) -> (Result<Tokens, Ended>, Arc<Mutex<Vec<Duration>>>) {
+    let client = client_at(base);
+    let (sleep, log) = recording_sleep();
+    let result = within(10, "polling a replica", move || {
+        L::poll_for_tokens(&client, &replica_device("dc", 600), &sleep)
+    });
+    (result, log)
+}
+
 /// RFC 8628 §3.5: each `slow_down` adds 5 s to the interval, for good.
 pub fn slow_down_adds_5_s_to_the_interval<L: Lesson>() {
     let endpoint = Scripted::start(vec![
@@ -371,11 +382,7 @@ pub fn slow_down_adds_5_s_to_the_interval<L: Lesson>() {
         json_answer(400, SLOW_DOWN),
         json_answer(200, TOKENS),
     ]);
-    let client = client_at(&endpoint.base);
-    let (sleep, log) = recording_sleep();
-    let result = within(10, "polling a replica", move || {
-        L::poll_for_tokens(&client, &replica_device("dc", 600), &sleep)
-    });
+    let (result, log) = poll_replica::<L>(&endpoint.base);
     assert_eq!(
         result.map(|t| t.access_token.expose().to_string()),
         Ok("replica-at".to_string())
@@ -429,12 +436,9 @@ pub fn the_poll_is_a_form_with_the_device_grant<L: Lesson>() {
     assert_eq!(r.header("authorization"), None);
     // A confidential client authenticates as well.
     let endpoint = Scripted::start(vec![json_answer(200, TOKENS)]);
-    let client = client_at(&endpoint.base);
-    let (sleep, _) = recording_sleep();
-    within(10, "polling a replica", move || {
-        L::poll_for_tokens(&client, &replica_device("dc", 600), &sleep)
-    })
-    .unwrap_or_else(|e| panic!("{e:?}"));
+    poll_replica::<L>(&endpoint.base)
+        .0
+        .unwrap_or_else(|e| panic!("{e:?}"));
     assert_eq!(
         endpoint.received()[0].header("authorization"),
         Some("Basic bGFiLWNsaWVudDpsYWItc2VjcmV0"),
@@ -527,11 +531,7 @@ pub fn other_errors_are_typed<L: Lesson>() {
         ),
     ] {
         let endpoint = Scripted::start(vec![canned]);
-        let client = client_at(&endpoint.base);
-        let (sleep, _) = recording_sleep();
-        let result = within(10, "polling a replica", move || {
-            L::poll_for_tokens(&client, &replica_device("dc", 600), &sleep)
-        });
+        let (result, _) = poll_replica::<L>(&endpoint.base);
         assert_eq!(
             result.err(),
             Some(Ended::Token(expected.clone())),
@@ -556,11 +556,7 @@ pub fn pending_with_http_200_keeps_polling<L: Lesson>() {
         ),
         json_answer(200, TOKENS),
     ]);
-    let client = client_at(&endpoint.base);
-    let (sleep, log) = recording_sleep();
-    let result = within(10, "polling a replica", move || {
-        L::poll_for_tokens(&client, &replica_device("dc", 600), &sleep)
-    });
+    let (result, log) = poll_replica::<L>(&endpoint.base);
     assert_eq!(
         result.map(|t| t.access_token.expose().to_string()),
         Ok("replica-at".to_string()),
