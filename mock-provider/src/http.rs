@@ -294,6 +294,7 @@ impl Server {
             free: Vec::new(),
             open: 0,
             accept_stalled: false,
+            accept_pending: false,
         };
         let flag = stopping.clone();
         let thread = std::thread::Builder::new()
@@ -687,7 +688,14 @@ struct EventLoop {
     open: usize,
     /// Accepting failed (out of descriptors): try again shortly.
     accept_stalled: bool,
+    /// More connections may wait to be accepted: a turn accepts at most
+    /// `ACCEPT_BATCH`, so that a flood of new connections cannot keep the
+    /// loop from the connections it already holds.
+    accept_pending: bool,
 }
+
+/// Connections accepted per turn of the loop.
+const ACCEPT_BATCH: usize = 64;
 
 impl EventLoop {
     fn run(&mut self, stopping: &AtomicBool) {
@@ -702,6 +710,9 @@ impl EventLoop {
             let mut timeout = next_sweep.saturating_duration_since(Instant::now());
             if self.accept_stalled {
                 timeout = timeout.min(Duration::from_millis(10));
+            }
+            if self.accept_pending {
+                timeout = Duration::ZERO;
             }
             let polled = self.poll.poll(&mut events, Some(timeout));
             if polled.is_err_and(|e| e.kind() != io::ErrorKind::Interrupted) {
@@ -718,7 +729,7 @@ impl EventLoop {
                     mio::Token(t) => self.ready(t - FIRST_CONN),
                 }
             }
-            if self.accept_stalled {
+            if self.accept_stalled || self.accept_pending {
                 self.accept();
             }
             let now = Instant::now();
@@ -731,7 +742,8 @@ impl EventLoop {
 
     fn accept(&mut self) {
         self.accept_stalled = false;
-        loop {
+        self.accept_pending = false;
+        for _ in 0..ACCEPT_BATCH {
             match self.listener.accept() {
                 Ok((stream, peer)) => {
                     if self.open >= self.bound {
@@ -751,6 +763,9 @@ impl EventLoop {
                 Err(_) => {}
             }
         }
+        // The batch is used up: the rest wait for the next turn (no edge will
+        // come for them).
+        self.accept_pending = true;
     }
 
     fn add(&mut self, stream: mio::net::TcpStream, peer: SocketAddr) {
