@@ -386,7 +386,7 @@ fn solution05_flow(
     let url = solution05::authorization_url(&client, &redirect_uri, &state);
     let person = browser.authorize_in_background(&url, Person::alice(), decision);
     let deadline = std::time::Instant::now() + PATIENCE;
-    let result = solution05::wait_for_callback(&server, &state, deadline);
+    let result = solution05::wait_for_callback(&server, &state, client.iss.as_deref(), deadline);
     let landing = person
         .join()
         .expect("the browser thread ends")
@@ -465,7 +465,7 @@ fn chromium_plays_alice_for_solution06_with_pkce(browser: &Arc<Browser>) {
     );
     let person = browser.authorize_in_background(&url, Person::alice(), Decision::Approve);
     let deadline = std::time::Instant::now() + PATIENCE;
-    let code = solution06::wait_for_callback(&server, &state, deadline)
+    let code = solution06::wait_for_callback(&server, &state, client.iss.as_deref(), deadline)
         .expect("alice approved: solution06 gets the code");
     let landing = person
         .join()
