@@ -328,7 +328,7 @@ fn choose_provider_from(
             .as_ref()
             .is_some_and(|u| matches!(u.host_str(), Some("127.0.0.1" | "localhost" | "[::1]")));
         let metadata = if cli.simulate_user.is_some() || on_this_machine {
-            mock_metadata(&origin)
+            mock_metadata(&origin, cli.client_id.as_deref().unwrap_or(""))
         } else {
             None
         };
@@ -339,9 +339,17 @@ fn choose_provider_from(
         };
         return Ok((client, None, is_mock));
     }
+    // The client id this program plays, which its metadata request announces.
+    let plays = cli.client_id.clone().unwrap_or(
+        match kind {
+            ClientKind::Confidential => MOCK_CLIENT.0,
+            ClientKind::Public => MOCK_PUBLIC_CLIENT,
+        }
+        .into(),
+    );
     let found = local
         .as_deref()
-        .and_then(|url| Some((url, mock_metadata(url)?)));
+        .and_then(|url| Some((url, mock_metadata(url, &plays)?)));
     let (base, embedded, metadata) = match found {
         Some((url, metadata)) => {
             println!("Using the mock provider at {url}");
@@ -360,7 +368,7 @@ fn choose_provider_from(
                 ),
             }
             // Its metadata too: what it says, not what we think we know.
-            let metadata = mock_metadata(provider.base_url());
+            let metadata = mock_metadata(provider.base_url(), &plays);
             (provider.base_url().to_string(), Some(provider), metadata)
         }
     };
@@ -416,8 +424,11 @@ struct Metadata {
 
 /// The metadata of the mock provider at `base`; `None` when none answers
 /// there, or the answer names another issuer than `base` (RFC 8414 §3.3).
-fn mock_metadata(base: &str) -> Option<Metadata> {
+/// The request announces the program and `client_id` in its `User-Agent`,
+/// so that a class's inspector names the lesson of the flow that follows.
+fn mock_metadata(base: &str, client_id: &str) -> Option<Metadata> {
     let agent: ureq::Agent = ureq::Agent::config_builder()
+        .user_agent(crate::user_agent(client_id))
         .timeout_global(Some(Duration::from_millis(500)))
         .build()
         .into();

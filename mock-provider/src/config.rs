@@ -4,7 +4,8 @@
 //! lists them): the book, the lessons and outside tools rely on `lab-client`,
 //! `lab-public`, `alice` and `bob`.
 
-use std::path::Path;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -194,6 +195,45 @@ pub fn builtin_users() -> Vec<User> {
     ]
 }
 
+/// Class mode (`--class`, or a `[class]` table in `--config`): the demo users
+/// are removed (refused at login, their passwords shown nowhere), so every flow
+/// belongs to a student. `mock-provider class-init` writes such a file.
+///
+/// ```toml
+/// [class]
+/// [[class.student]]
+/// username = "student01"
+/// clients = ["student01-app", "student01-public"]
+/// ```
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Class {
+    /// The students, each with the client ids their programs use; with none,
+    /// every user of `--config` is a student.
+    #[serde(default)]
+    pub student: Vec<Student>,
+}
+
+/// A student of a class: a user, and the client ids that name their flows
+/// before they log in.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Student {
+    pub username: String,
+    #[serde(default)]
+    pub clients: Vec<String>,
+}
+
+impl Class {
+    /// The student whose client this is, if any.
+    pub fn student_of_client(&self, client_id: &str) -> Option<&str> {
+        self.student
+            .iter()
+            .find(|s| s.clients.iter().any(|c| c == client_id))
+            .map(|s| s.username.as_str())
+    }
+}
+
 /// Where the trace of protocol steps goes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TraceOutput {
@@ -226,6 +266,16 @@ pub struct Config {
     /// Host names the provider answers to besides its own loopback names
     /// (`--allow-host`): a name a proxy or tunnel in front of it is reached by.
     pub allowed_hosts: Vec<String>,
+    /// Class mode (see [`Class`]); `None` outside class.
+    pub class: Option<Class>,
+    /// Every trace step is also appended here, as JSON Lines (`--events-file`).
+    pub events_file: Option<PathBuf>,
+    /// Where to listen instead of 127.0.0.1:`port` (`--listen`); an address
+    /// that is not loopback needs `public_url`.
+    pub listen: Option<SocketAddr>,
+    /// The URL students reach the provider by (`--public-url`): the issuer,
+    /// and a name the Host check accepts.
+    pub public_url: Option<String>,
 }
 
 impl Default for Config {
@@ -244,6 +294,10 @@ impl Default for Config {
             trace: TraceOutput::Quiet,
             limits: crate::http::Limits::default(),
             allowed_hosts: Vec::new(),
+            class: None,
+            events_file: None,
+            listen: None,
+            public_url: None,
         }
     }
 }
@@ -279,6 +333,8 @@ impl Config {
             client: Vec<Client>,
             #[serde(default)]
             user: Vec<User>,
+            #[serde(default)]
+            class: Option<Class>,
         }
         let file: File = toml::from_str(text).map_err(|e| e.to_string())?;
         for client in file.client {
@@ -335,6 +391,28 @@ impl Config {
                 return Err(format!("user {:?} is registered twice", user.username));
             }
             self.users.push(user);
+        }
+        if let Some(class) = file.class {
+            for student in &class.student {
+                if !self.users.iter().any(|u| u.username == student.username) {
+                    return Err(format!(
+                        "class student {:?} is not a [[user]]: add the user or remove the student",
+                        student.username
+                    ));
+                }
+                if let Some(id) = student
+                    .clients
+                    .iter()
+                    .find(|id| !self.clients.iter().any(|c| &c.id == *id))
+                {
+                    return Err(format!(
+                        "class student {:?}: client {id:?} is not a [[client]]: add the client or remove it from the student",
+                        student.username
+                    ));
+                }
+            }
+            let mine = self.class.get_or_insert_with(Class::default);
+            mine.student.extend(class.student);
         }
         Ok(())
     }

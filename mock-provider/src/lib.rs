@@ -16,8 +16,10 @@
 //! | `config.rs` | clients, users, scopes, settings; RFC 6749 §3.3 (the default scope) |
 //! | `data.rs` | each user's posts |
 //! | `trace.rs` | one line per protocol step, and the events the inspector reads |
+//! | `events_file.rs` | `--events-file`: the steps appended as JSON Lines, read back on start |
 //! | `store.rs` | codes, grants and tokens, in bounded memory, capped in fair shares per party; RFC 8628 §5.1 (wrong user codes per slice) |
 //! | `pages.rs` | the HTML pages and their contract |
+//! | `class.rs` | `class-init`: a class's config file and handouts |
 //! | `state.rs` | `App`: settings, issuer, store and trace, with their lookups |
 //! | `endpoint.rs` | what endpoints share: RFC 6749 §2.3 (client authentication), §3.2 (form bodies), §5.1–5.2 (answers and errors) |
 //! | `metadata.rs` | RFC 8414, RFC 8628 §4 |
@@ -44,11 +46,13 @@
 //! ```
 
 mod authorize;
+mod class;
 mod clock;
 mod config;
 mod data;
 mod device;
 mod endpoint;
+mod events_file;
 pub mod http;
 mod lab;
 mod metadata;
@@ -64,13 +68,15 @@ mod store;
 mod token;
 mod trace;
 
-use std::net::{Ipv4Addr, SocketAddr, TcpListener};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener};
 use std::sync::Arc;
 
 pub use authorize::redirect_uri_matches;
+pub use class::{ClassFiles, write_class};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{
-    Client, Config, DEFAULT_SCOPE, SCOPES, TraceOutput, User, builtin_clients, builtin_users,
+    Class, Client, Config, DEFAULT_SCOPE, SCOPES, Student, TraceOutput, User, builtin_clients,
+    builtin_users,
 };
 pub use data::Post;
 pub use device::INTERVAL_SECS as DEVICE_INTERVAL_SECS;
@@ -91,6 +97,10 @@ pub use trace::Event;
 pub enum StartError {
     PortInUse(u16),
     UnknownAutoApproveUser(String),
+    /// `--listen` on an address other machines reach, without `--public-url`.
+    PublicUrlMissing(SocketAddr),
+    BadPublicUrl(String),
+    EventsFile(String),
     Io(std::io::Error),
 }
 
@@ -107,12 +117,36 @@ impl std::fmt::Display for StartError {
                     "--auto-approve {name}: no such user; use alice, bob, or a user from --config"
                 )
             }
+            StartError::PublicUrlMissing(addr) => write!(
+                f,
+                "--listen {addr} serves the network: add --public-url http://NAME:{port} (the address students type), or keep the default 127.0.0.1 and use SSH tunnels",
+                port = addr.port()
+            ),
+            StartError::BadPublicUrl(url) => write!(
+                f,
+                "--public-url {url:?} is not a base URL: give scheme, host and port only, for example http://lab.school.example:9000"
+            ),
+            StartError::EventsFile(e) => write!(f, "{e}: fix the path or leave out --events-file"),
             StartError::Io(e) => write!(f, "cannot start the mock provider: {e}"),
         }
     }
 }
 
 impl std::error::Error for StartError {}
+
+/// `url` as an issuer: http(s), a host, no path, query or fragment; without
+/// its trailing slash.
+fn public_base(url: &str) -> Option<String> {
+    let parsed = url::Url::parse(url).ok()?;
+    let ok = matches!(parsed.scheme(), "http" | "https")
+        && parsed.host_str().is_some()
+        && parsed.path() == "/"
+        && parsed.query().is_none()
+        && parsed.fragment().is_none()
+        && parsed.username().is_empty()
+        && parsed.password().is_none();
+    ok.then(|| parsed.origin().ascii_serialization())
+}
 
 /// A running provider on 127.0.0.1; it stops when dropped.
 pub struct MockProvider {
@@ -121,30 +155,68 @@ pub struct MockProvider {
 }
 
 impl MockProvider {
-    /// Starts on 127.0.0.1 at `config.port` (0: a free port, for tests).
-    pub fn start(config: Config) -> Result<MockProvider, StartError> {
+    /// Starts on 127.0.0.1 at `config.port` (0: a free port, for tests), or
+    /// at `config.listen`.
+    pub fn start(mut config: Config) -> Result<MockProvider, StartError> {
+        // Class mode: the demo users, whose passwords are public, are gone, so
+        // nobody logs in as them and every flow belongs to a student.
+        if config.class.is_some() {
+            config.users.retain(|u| !u.is_demo());
+        }
         if let Some(name) = &config.auto_approve {
             if !config.users.iter().any(|u| &u.username == name) {
                 return Err(StartError::UnknownAutoApproveUser(name.clone()));
             }
         }
-        let listener = TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, config.port)))
-            .map_err(|e| {
-                if e.kind() == std::io::ErrorKind::AddrInUse {
-                    StartError::PortInUse(config.port)
-                } else {
-                    StartError::Io(e)
-                }
-            })?;
+        let public_url = match &config.public_url {
+            Some(url) => {
+                Some(public_base(url).ok_or_else(|| StartError::BadPublicUrl(url.clone()))?)
+            }
+            None => None,
+        };
+        let bind = config
+            .listen
+            .unwrap_or(SocketAddr::from((Ipv4Addr::LOCALHOST, config.port)));
+        let loopback = match bind.ip() {
+            IpAddr::V4(ip) => ip.is_loopback(),
+            IpAddr::V6(ip) => ip.is_loopback(),
+        };
+        if !loopback && public_url.is_none() {
+            return Err(StartError::PublicUrlMissing(bind));
+        }
+        let listener = TcpListener::bind(bind).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::AddrInUse {
+                StartError::PortInUse(bind.port())
+            } else {
+                StartError::Io(e)
+            }
+        })?;
         let addr = listener.local_addr().map_err(StartError::Io)?;
-        let issuer = format!("http://{addr}");
+        let issuer = public_url.unwrap_or_else(|| {
+            if loopback {
+                format!("http://{addr}")
+            } else {
+                format!("http://127.0.0.1:{}", addr.port())
+            }
+        });
+        let (trace, last_flow) = match &config.events_file {
+            Some(path) => {
+                let (file, earlier) = events_file::open(path).map_err(StartError::EventsFile)?;
+                (
+                    trace::Trace::with_file(config.trace, file, earlier.events, earlier.last_seq),
+                    earlier.last_flow,
+                )
+            }
+            None => (trace::Trace::new(config.trace), 0),
+        };
         let limits = config.limits.clone();
-        let app = Arc::new(state::App::new(config, issuer));
+        let app = Arc::new(state::App::new(config, issuer, addr.port(), trace));
+        app.store().number_flows_after(last_flow);
         let server = http::Server::start(listener, limits, app.clone()).map_err(StartError::Io)?;
         Ok(MockProvider { app, server })
     }
 
-    /// `http://127.0.0.1:PORT`, also the issuer identifier.
+    /// `http://127.0.0.1:PORT` (or the `--public-url`), also the issuer identifier.
     pub fn base_url(&self) -> &str {
         &self.app.issuer
     }

@@ -212,6 +212,14 @@ fn login_page(c: &LoginPage) -> Response {
             )
         })
         .collect();
+    let users = if users.is_empty() {
+        users
+    } else {
+        format!(
+            "<h2>The lab's demo users</h2>\
+             <table><tr><th>username</th><th>password</th><th>name</th></tr>{users}</table>"
+        )
+    };
     let error = c
         .error
         .map(|e| format!("<p class=\"error\" role=\"alert\">{}</p>", escape(e)))
@@ -221,7 +229,11 @@ fn login_page(c: &LoginPage) -> Response {
     } else {
         "a confidential application (it has a client secret)"
     };
-    let as_whom = if c.username.is_empty() {
+    let as_whom = if c.username.is_empty() && users.is_empty() {
+        // Class mode: no demo user to point at.
+        "Log in as the person whose data it wants: the username and password you were given."
+            .to_string()
+    } else if c.username.is_empty() {
         "Log in as the person whose data it wants. Use one of the lab users below.".to_string()
     } else {
         format!(
@@ -248,9 +260,7 @@ fn login_page(c: &LoginPage) -> Response {
          <button type=\"submit\" name=\"decision\" value=\"approve\">Log in and allow</button>\
          </div></form>\
          <h2>What happens next</h2>\
-         <ol class=\"next\">{next}</ol>\
-         <h2>The lab's demo users</h2>\
-         <table><tr><th>username</th><th>password</th><th>name</th></tr>{users}</table>",
+         <ol class=\"next\">{next}</ol>{users}",
         initials = escape(&initials(&c.client.name)),
         name = escape(&c.client.name),
         id = escape(&c.client.id),

@@ -57,7 +57,7 @@ impl Handler for App {
             ("POST", "/device") => device::form(self, req, &mut step),
             ("GET", "/api/me") => resource::me(self, req, &mut step),
             ("GET", "/api/posts") => resource::posts(self, req, &mut step),
-            ("GET", "/_lab") => lab::page(self),
+            ("GET", "/_lab") => lab::page(self, req),
             ("GET", "/_lab/events") => lab::events(self, req),
             ("GET", "/_lab/class") => lab::class(self),
             (_, path) => match allowed(path) {
@@ -87,6 +87,8 @@ impl Handler for App {
             if step.outcome.is_empty() {
                 step.outcome = reason_of(&response);
             }
+            // The course's programs announce their lesson here (`oauth2-lab/lesson05`).
+            step.agent = req.header("user-agent").ok().flatten().map(str::to_string);
             self.trace
                 .record(self.now(), request_line, response.status, step);
         }

@@ -373,6 +373,12 @@ pub struct Counts {
 }
 
 impl Store {
+    /// Numbers new flows after `last`: the flows of an events file from an
+    /// earlier run keep their numbers (`--events-file`).
+    pub fn number_flows_after(&mut self, last: FlowId) {
+        self.next_flow = self.next_flow.max(last);
+    }
+
     pub fn new_flow(&mut self) -> FlowId {
         self.next_flow += 1;
         self.next_flow

@@ -20,11 +20,13 @@ const LAYERS: &[&str] = &[
     "http",    // the HTTP/1.1 server
     "owner",   // the simulated resource owner, a client of the pages
     // Registrations, memory and pages.
-    "config", // clients, users, scopes, settings
-    "data",   // each user's posts
-    "trace",  // one line per protocol step, and its events
-    "store",  // codes, grants and tokens
-    "pages",  // the HTML pages
+    "config",      // clients, users, scopes, settings
+    "data",        // each user's posts
+    "trace",       // one line per protocol step, and its events
+    "events_file", // --events-file: the steps as JSON Lines, read back on start
+    "store",       // codes, grants and tokens
+    "pages",       // the HTML pages
+    "class",       // class-init: a class's config and handouts
     // What every endpoint shares.
     "state",    // `App`: settings, issuer, store and trace
     "endpoint", // JSON answers, OAuth errors, client authentication, token answers
