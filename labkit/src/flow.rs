@@ -519,6 +519,30 @@ mod tests {
         );
     }
 
+    // In class, the provider's inspector names each flow's lesson and client
+    // from the User-Agent of the program's first request (the metadata).
+    #[test]
+    fn the_metadata_request_announces_the_program_and_its_client() {
+        let found = MockProvider::start(Config::default()).unwrap();
+        let base = found.base_url().to_string();
+        let mine = cli(&["--client-id", "student07-public"]);
+        choose_provider_from(&mine, ClientKind::Public, None, Some(base.clone())).unwrap();
+        choose_provider_from(&cli(&[]), ClientKind::Confidential, None, Some(base)).unwrap();
+        let agents: Vec<Option<String>> = found.events().into_iter().map(|e| e.agent).collect();
+        // This test binary is labkit's; a lesson's program says `oauth2-lab/lesson05`.
+        assert_eq!(
+            agents,
+            [
+                Some("oauth2-lab/labkit (client student07-public)".to_string()),
+                Some("oauth2-lab/labkit (client lab-client)".to_string()),
+            ]
+        );
+        assert_eq!(
+            crate::user_agent("a b(c)\n"),
+            "oauth2-lab/labkit (client abc)"
+        );
+    }
+
     // RFC 9207 §2.4: a client checks `iss` where the provider's metadata says
     // it sends one. The mock provider does, found or started here; a provider
     // named by its endpoints on this machine is asked too.

@@ -499,12 +499,35 @@ fn the_events_file_is_appended_across_runs_with_secrets_shortened() {
 /// --public-url, with one line naming what to add.
 #[test]
 fn listen_on_the_network_needs_a_public_url() {
-    let out = Command::new(BIN)
-        .args(["--listen", "0.0.0.0:0"])
-        .output()
+    // Refused at once; a provider that started instead is stopped, and fails the test.
+    let mut child = Running(
+        Command::new(BIN)
+            .args(["--listen", "0.0.0.0:0"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.0.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "--listen 0.0.0.0 without --public-url is serving the network"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(!status.success());
+    let mut stderr = String::new();
+    child
+        .0
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
         .unwrap();
-    assert!(!out.status.success());
-    let stderr = String::from_utf8(out.stderr).unwrap();
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(stderr.contains("add --public-url"), "{stderr}");
     let refused = MockProvider::start(Config {
