@@ -188,7 +188,9 @@ fn flow_client<'a>(steps: &[&'a Event]) -> &'a str {
 /// The lesson a flow comes from: announced by one of its own requests, or else
 /// by the latest announcement for its client before the flow began (a
 /// program reads the provider's metadata before it sends the browser off).
-fn flow_lesson<'a>(all: &'a [Event], steps: &[&'a Event]) -> Option<&'a str> {
+/// In class mode only a student's own client is looked up so: a client
+/// every student shares (`lab-client`) would lend one student's lesson to another.
+fn flow_lesson<'a>(app: &App, all: &'a [Event], steps: &[&'a Event]) -> Option<&'a str> {
     if let Some(program) = steps
         .iter()
         .find_map(|e| e.agent.as_deref().and_then(announced).map(|(p, _)| p))
@@ -197,7 +199,12 @@ fn flow_lesson<'a>(all: &'a [Event], steps: &[&'a Event]) -> Option<&'a str> {
     }
     let client = flow_client(steps);
     let first = steps.first()?.seq;
-    if client.is_empty() {
+    let shared = app
+        .config
+        .class
+        .as_ref()
+        .is_some_and(|c| c.student_of_client(client).is_none());
+    if client.is_empty() || shared {
         return None;
     }
     all.iter()
@@ -904,7 +911,7 @@ pub fn class(app: &App) -> Response {
                     rows,
                     "<td><a href=\"/_lab?student={}#flow-{flow}\">Flow {flow}</a>{}</td>",
                     escape(student),
-                    flow_lesson(&events, steps)
+                    flow_lesson(app, &events, steps)
                         .map(|l| format!(" <span class=\"quiet\">{}</span>", escape(l)))
                         .unwrap_or_default()
                 );
@@ -996,7 +1003,7 @@ static CLASS_POLICY: LazyLock<String> = LazyLock::new(|| {
 
 fn flow_card(app: &App, all: &[Event], flow: u64, steps: &[&Event]) -> String {
     let client_id = flow_client(steps);
-    let lesson = flow_lesson(all, steps);
+    let lesson = flow_lesson(app, all, steps);
     let client_name = app
         .client_index(client_id)
         .map(|i| app.config.clients[i].name.as_str());

@@ -222,6 +222,11 @@ fn login_page(c: &LoginPage) -> Response {
     };
     let error = c
         .error
+        // Class mode lists no user below.
+        .map(|e| match users.is_empty() {
+            true => e.trim_end_matches(" The lab users are listed below."),
+            false => e,
+        })
         .map(|e| format!("<p class=\"error\" role=\"alert\">{}</p>", escape(e)))
         .unwrap_or_default();
     let kind = if c.client.is_public() {

@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use common::*;
-use mock_provider::{Class, Config, MockProvider, ResourceOwner};
+use mock_provider::{Class, Config, MockProvider, OwnerError, ResourceOwner};
 
 const BIN: &str = env!("CARGO_BIN_EXE_mock-provider");
 
@@ -156,8 +156,13 @@ fn class_mode_refuses_the_demo_users() {
     let provider = class_provider(&tmp, |_| {});
     let url = authorize_url(provider.base_url(), "student01-app", &[]);
     for (name, password) in [("alice", "wonderland"), ("bob", "builder")] {
-        let refused = ResourceOwner::new(name, password).approve(&url);
-        assert!(refused.is_err(), "{name} logged in: {refused:?}");
+        match ResourceOwner::new(name, password).approve(&url) {
+            // The login page again, pointing at no list of demo users.
+            Err(OwnerError::NoRedirect { message, .. }) => {
+                assert_eq!(message, "Wrong username or password.", "{name}")
+            }
+            other => panic!("{name} logged in: {other:?}"),
+        }
     }
     let redirect = provider.resource_owner("student01").approve(&url).unwrap();
     assert!(redirect.param("code").is_some());
@@ -400,6 +405,18 @@ fn the_inspector_names_student_and_lesson_and_filters_by_student() {
         get(&format!("{base}/_lab?student=a&student=b"), None).status,
         400
     );
+    // lab-client, which every student may use: one student's announcement does
+    // not name another's flow.
+    agent
+        .get(&format!("{base}/.well-known/oauth-authorization-server"))
+        .header("User-Agent", "oauth2-lab/lesson09 (client lab-client)")
+        .call()
+        .unwrap();
+    assert_eq!(
+        get(&authorize_url(base, "lab-client", &[]), None).status,
+        200
+    );
+    assert!(!get(&format!("{base}/_lab"), None).body.contains("lesson09"));
 }
 
 /// One approved flow of student01 with tokens and an API call; returns the
