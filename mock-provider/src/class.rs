@@ -55,7 +55,12 @@ pub fn write_class(
     }
     let width = if students < 100 { 2 } else { 3 };
     let handouts_dir = dir.join("handouts");
-    std::fs::create_dir_all(&handouts_dir)
+    let mut folder = std::fs::DirBuilder::new();
+    folder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut folder, 0o700);
+    folder
+        .create(&handouts_dir)
         .map_err(|e| format!("cannot create {}: {e}", handouts_dir.display()))?;
     let config = dir.join("class.toml");
     let mut toml = String::from(

@@ -226,12 +226,17 @@ fn flow_student<'a>(app: &'a App, steps: &[&'a Event]) -> Option<&'a str> {
     })
 }
 
-/// True when a step outside any flow is about `student`.
+/// True when a step outside any flow is about `student`: it names them, or
+/// one of their clients (as a parameter, as the caller, or in its program's
+/// announcement).
 fn loose_of(app: &App, e: &Event, student: &str) -> bool {
     e.user.as_deref() == Some(student)
         || app.config.class.as_ref().is_some_and(|c| {
-            let client = param(e, "client_id").unwrap_or(&e.actor);
-            c.student_of_client(client) == Some(student)
+            let announced = e.agent.as_deref().and_then(announced).and_then(|(_, c)| c);
+            [param(e, "client_id"), Some(e.actor.as_str()), announced]
+                .into_iter()
+                .flatten()
+                .any(|client| c.student_of_client(client) == Some(student))
         })
 }
 

@@ -107,6 +107,8 @@ fn class_init_writes_a_private_config_and_one_handout_per_student() {
     assert_eq!(passwords.len(), 4, "passwords repeat");
     #[cfg(unix)]
     assert_eq!(mode(&tmp.0.join("class.toml")), 0o600);
+    #[cfg(unix)]
+    assert_eq!(mode(&tmp.0.join("handouts")), 0o700);
     for (i, student) in students.iter().enumerate() {
         let path = tmp
             .0
@@ -392,6 +394,13 @@ fn the_inspector_names_student_and_lesson_and_filters_by_student() {
     for e in &of_one {
         assert!(!e.to_string().contains("student02"), "{e}");
     }
+    // The program's announcement is among the student's steps.
+    assert!(
+        of_one
+            .iter()
+            .any(|e| e["agent"] == "oauth2-lab/lesson05 (client student01-app)"),
+        "{of_one:?}"
+    );
     for e in &of_two {
         assert!(!e.to_string().contains("student01"), "{e}");
     }
