@@ -3,7 +3,7 @@
 //! steps outlive the in-memory window and a restart. The file is only ever
 //! appended to; on start its latest steps seed the inspector and the class view.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, HashSet};
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -12,7 +12,8 @@ use crate::trace::{Event, KEPT_EVENTS};
 
 /// What an events file holds from earlier runs.
 pub struct Earlier {
-    /// The latest steps, oldest first, at most [`KEPT_EVENTS`].
+    /// The latest [`KEPT_EVENTS`] steps, and the steps of each user's latest
+    /// flow before them; oldest first.
     pub events: Vec<Event>,
     /// The highest flow number seen, so that new flows get new numbers.
     pub last_flow: u64,
@@ -31,7 +32,7 @@ pub fn open(path: &Path) -> Result<(File, Earlier), String> {
     };
     match File::open(path) {
         Ok(file) => {
-            let mut kept: VecDeque<Event> = VecDeque::new();
+            let mut all = Vec::new();
             for line in BufReader::new(file).lines() {
                 let line = line.map_err(|e| format!("cannot read {shown}: {e}"))?;
                 // A line cut short by a crash, or not an event: skipped.
@@ -40,12 +41,24 @@ pub fn open(path: &Path) -> Result<(File, Earlier), String> {
                 };
                 earlier.last_flow = earlier.last_flow.max(event.flow.unwrap_or(0));
                 earlier.last_seq = earlier.last_seq.max(event.seq);
-                kept.push_back(event);
-                if kept.len() > KEPT_EVENTS {
-                    kept.pop_front();
+                all.push(event);
+            }
+            // The latest steps, and each user's latest flow however old, so the
+            // class view shows where every student stood.
+            let mut latest: HashMap<&str, u64> = HashMap::new();
+            for e in &all {
+                if let (Some(user), Some(flow)) = (e.user.as_deref(), e.flow) {
+                    latest.insert(user, flow);
                 }
             }
-            earlier.events = kept.into();
+            let flows: HashSet<u64> = latest.into_values().collect();
+            let recent = all.len().saturating_sub(KEPT_EVENTS);
+            earlier.events = all
+                .iter()
+                .enumerate()
+                .filter(|(i, e)| *i >= recent || e.flow.is_some_and(|f| flows.contains(&f)))
+                .map(|(_, e)| e.clone())
+                .collect();
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
         Err(e) => return Err(format!("cannot read {shown}: {e}")),

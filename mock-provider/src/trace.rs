@@ -154,13 +154,9 @@ impl Trace {
     /// oldest first), numbers new steps after `seq`, and appends every new
     /// step to `file`.
     pub fn with_file(output: TraceOutput, file: File, earlier: Vec<Event>, seq: u64) -> Self {
-        let mut kept: VecDeque<Event> = earlier.into();
-        while kept.len() > KEPT_EVENTS {
-            kept.pop_front();
-        }
         Trace {
             output,
-            events: Mutex::new((seq, kept)),
+            events: Mutex::new((seq, earlier.into())),
             file: Some(file),
         }
     }

@@ -637,3 +637,41 @@ fn the_host_check_is_bound_to_the_public_url() {
         Some("http://lab.school.example:9443")
     );
 }
+
+/// Guards the seeding from --events-file: however many steps came after it,
+/// each student's latest flow is read back, so the class view shows where
+/// every student stood before the restart.
+#[test]
+fn the_class_view_is_seeded_with_each_student_s_latest_flow() {
+    let tmp = TempDir::new();
+    let file = tmp.0.join("events.jsonl");
+    let first = class_provider(&tmp, |c| c.events_file = Some(file.clone()));
+    full_flow(&first);
+    let mut last = first.events().pop().unwrap();
+    drop(first);
+    // More steps than the inspector keeps, none of them student01's.
+    let mut text = String::new();
+    for _ in 0..2100 {
+        last.seq += 1;
+        last.flow = None;
+        last.user = None;
+        last.request = "GET /nothing".into();
+        text.push_str(&serde_json::to_string(&last).unwrap());
+        text.push('\n');
+    }
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(&file)
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let mut config = class_config(&tmp.0);
+    config.events_file = Some(file);
+    let second = MockProvider::start(config).unwrap();
+    let class = get(&format!("{}/_lab/class", second.base_url()), None).body;
+    let row = class
+        .lines()
+        .find(|l| l.contains("<th>student01</th>"))
+        .unwrap_or_else(|| panic!("no row for student01: {class}"));
+    assert!(row.contains("Tokens issued; 1 API call answered"), "{row}");
+}
