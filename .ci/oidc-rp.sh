@@ -8,13 +8,19 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 command -v node >/dev/null || { echo "node is missing: install Node.js 20 or later (Debian: apt-get install nodejs npm)" >&2; exit 1; }
-(cd .ci/oidc-rp && npm ci --no-audit --no-fund --silent)
 cargo build --locked -q -p mock-provider
 
-out=$(mktemp)
+# The packages go to a scratch folder, not into the checkout, whose own checks
+# read every text file in it.
+work=$(mktemp -d)
+provider=""
+trap '[[ -n "$provider" ]] && kill "$provider" 2>/dev/null; rm -rf "$work"' EXIT
+cp .ci/oidc-rp/package.json .ci/oidc-rp/package-lock.json .ci/oidc-rp/rp.mjs "$work"/
+(cd "$work" && npm ci --no-audit --no-fund --silent)
+
+out="$work/provider.out"
 target/debug/mock-provider --port 0 --auto-approve alice --quiet >"$out" 2>&1 &
 provider=$!
-trap 'kill "$provider" 2>/dev/null; rm -f "$out"' EXIT
 issuer=""
 for _ in $(seq 100); do
     issuer=$(sed -n 's/^OAuth2 Lab mock provider listening on \(http[^ ]*\).*/\1/p' "$out")
@@ -22,4 +28,4 @@ for _ in $(seq 100); do
     sleep 0.1
 done
 [[ -n "$issuer" ]] || { echo "the mock provider did not start:" >&2; cat "$out" >&2; exit 1; }
-node .ci/oidc-rp/rp.mjs "$issuer"
+node "$work/rp.mjs" "$issuer"
