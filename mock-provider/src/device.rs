@@ -367,7 +367,7 @@ pub fn poll(
             let (scope, flow) = (device.scope, device.flow);
             let (token_exp, refresh_exp) = expiries(app, now);
             let (_, issued) =
-                store.new_grant(client, user, scope, flow, now, token_exp, refresh_exp);
+                store.new_grant(client, user, scope, flow, now, (token_exp, refresh_exp));
             drop(store);
             Ok(success(app, &issued, scope, user, None, step))
         }

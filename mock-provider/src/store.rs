@@ -648,8 +648,7 @@ impl Store {
         scope: Scopes,
         flow: FlowId,
         auth_time: u64,
-        token_expires_at: u64,
-        refresh_expires_at: u64,
+        (token_expires_at, refresh_expires_at): (u64, u64),
     ) -> (GrantId, Issued) {
         self.next_grant += 1;
         let id = self.next_grant;
@@ -805,7 +804,7 @@ mod tests {
 
     fn grant(store: &mut Store) -> GrantId {
         let scope = Scopes::parse("profile").unwrap();
-        store.new_grant(0, 0, scope, 1, 0, 1_000, 2_000).0
+        store.new_grant(0, 0, scope, 1, 0, (1_000, 2_000)).0
     }
 
     #[test]
@@ -977,11 +976,11 @@ mod tests {
     fn a_pairs_flood_of_grants_revokes_nothing_of_another_pair() {
         let mut store = small();
         let scope = Scopes::parse("profile").unwrap();
-        let (quiet, _) = store.new_grant(1, 0, scope, 1, 0, 1_000, 2_000);
+        let (quiet, _) = store.new_grant(1, 0, scope, 1, 0, (1_000, 2_000));
         let pairs = store.caps.grants / store.caps.grants_per_pair;
         for client in 2..2 + pairs {
             for _ in 0..store.caps.grants_per_pair {
-                store.new_grant(client, 0, scope, 1, 0, 1_000, 2_000);
+                store.new_grant(client, 0, scope, 1, 0, (1_000, 2_000));
             }
         }
         assert_eq!(store.grants.len(), store.caps.grants);
@@ -997,12 +996,12 @@ mod tests {
     fn past_the_token_cap_the_pair_with_the_most_grants_loses_one() {
         let mut store = small();
         let scope = Scopes::parse("profile").unwrap();
-        let (quiet, _) = store.new_grant(1, 0, scope, 1, 0, 1_000, 2_000);
+        let (quiet, _) = store.new_grant(1, 0, scope, 1, 0, (1_000, 2_000));
         // Each refresh keeps the rotated-out refresh token, for reuse detection.
         let per_grant = 2 * MAX_TOKENS_PER_GRANT;
         let mut ids = Vec::new();
         for _ in 0..store.caps.tokens / per_grant + 5 {
-            let (id, _) = store.new_grant(0, 0, scope, 1, 0, 1_000, 2_000);
+            let (id, _) = store.new_grant(0, 0, scope, 1, 0, (1_000, 2_000));
             for _ in 1..MAX_TOKENS_PER_GRANT {
                 store.issue_tokens(id, scope, 1_000, 2_000);
             }

@@ -167,8 +167,7 @@ fn exchange_code(
         details.scope,
         details.flow,
         details.auth_time,
-        token_exp,
-        refresh_exp,
+        (token_exp, refresh_exp),
     );
     let (scope, user, auth_time) = (details.scope, details.user, details.auth_time);
     let nonce = details.nonce.clone();
