@@ -7,7 +7,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+if ! command -v node >/dev/null && [[ "${CI:-}" == true ]] && command -v apt-get >/dev/null; then
+    apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q nodejs npm >/dev/null
+fi
 command -v node >/dev/null || { echo "node is missing: install Node.js 20 or later (Debian: apt-get install nodejs npm)" >&2; exit 1; }
+major=$(node -p 'process.versions.node.split(".")[0]')
+(( major >= 20 )) || { echo "node $(node --version) is too old for openid-client 6: install Node.js 20 or later" >&2; exit 1; }
 cargo build --locked -q -p mock-provider
 
 # The packages go to a scratch folder, not into the checkout, whose own checks
