@@ -740,16 +740,32 @@ pub fn posts_are_filed_under_sub<L: Lesson>() {
 /// nor its signature.
 pub fn the_id_token_is_never_shown_whole<L: Lesson>() {
     let (key, op, mut keys) = setup::<L>();
-    let claims = with(good_claims(&op.issuer), json!({ "aud": "another-app" }));
-    let token = key.sign(&claims);
+    let token = key.sign(&with(
+        good_claims(&op.issuer),
+        json!({ "aud": "another-app" }),
+    ));
     let signature = token.rsplit('.').next().unwrap().to_string();
-    let Err(refusal) = L::verify(&token, &op.expected(), &mut keys, now()) else {
-        panic!("a token for another-app was accepted");
-    };
-    for (what, text) in [("the refusal", &refusal.shown)] {
+    let parts: Vec<&str> = token.split('.').collect();
+    let unreadable = format!(
+        "{}.{}.{signature}",
+        parts[0],
+        URL_SAFE_NO_PAD.encode(format!(r#"{{"iss":"{}","exp":"{token}"}}"#, op.issuer))
+    );
+    for (bad, what) in [
+        (token.clone(), "a token for another app"),
+        (
+            format!("{}.{}.{}", parts[0], parts[1], &signature[2..]),
+            "a cut signature",
+        ),
+        (unreadable, "claims that are not a JWT's (the token inside)"),
+    ] {
+        let Err(refusal) = L::verify(&bad, &op.expected(), &mut keys, now()) else {
+            panic!("{what}: accepted");
+        };
         assert!(
-            !text.contains(&token) && !text.contains(&signature),
-            "{what} shows the ID token: {text}"
+            !refusal.shown.contains(&token) && !refusal.shown.contains(&signature[2..]),
+            "{what}: the refusal shows the ID token: {}",
+            refusal.shown
         );
     }
     op.answer_tokens_with(&json!({

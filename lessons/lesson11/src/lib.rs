@@ -42,7 +42,8 @@ pub fn decode(token: &Secret) -> Result<Parts, IdTokenError> {
     // TODO: Exactly three parts, split at '.'. Decode each with URL_SAFE_NO_PAD;
     //       the header and the claims are JSON (serde_json::from_slice). Keep
     //       "header.claims" as they came: that is what was signed.
-    //       Anything wrong: IdTokenError::Malformed(why).
+    //       Anything wrong: IdTokenError::Malformed(why), the why in your own words
+    //       (serde's message can quote the token).
     todo!("Step 1: split and decode the token — see chapter 11 (book/src/lesson11/index.md)")
 }
 

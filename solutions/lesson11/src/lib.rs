@@ -54,10 +54,16 @@ pub fn decode(token: &Secret) -> Result<Parts, IdTokenError> {
             .decode(part)
             .map_err(|_| IdTokenError::Malformed(format!("the {what} is not base64url")))
     };
-    let json = |e: serde_json::Error| IdTokenError::Malformed(e.to_string());
+    // serde's own message may quote a value from the token: say it in our words.
+    let json = |what: &str| {
+        let why = format!(
+            "the {what} is not the JSON of an ID token: a field is missing or of the wrong type"
+        );
+        move |_| IdTokenError::Malformed(why)
+    };
     Ok(Parts {
-        header: serde_json::from_slice(&bytes(header, "header")?).map_err(json)?,
-        claims: serde_json::from_slice(&bytes(claims, "claims")?).map_err(json)?,
+        header: serde_json::from_slice(&bytes(header, "header")?).map_err(json("header"))?,
+        claims: serde_json::from_slice(&bytes(claims, "claims")?).map_err(json("claims"))?,
         // The signature covers the two parts exactly as they came (RFC 7515 §5.2).
         signing_input: format!("{header}.{claims}"),
         signature: bytes(signature, "signature")?,
