@@ -817,9 +817,14 @@ pub fn mock_provider_id_token_is_verified<L: Lesson>() {
     let who = L::verify(id_token.expose(), &expected, &mut keys, SystemTime::now())
         .unwrap_or_else(|e| panic!("the mock provider's ID token was refused: {}", e.shown));
     assert_eq!(who.iss, issuer);
-    assert_eq!(who.email.as_deref(), Some("alice@example.com"));
+    let users = mock_provider::builtin_users();
+    let alice = users
+        .iter()
+        .find(|u| u.username == "alice")
+        .expect("alice is a built-in user");
+    assert_eq!(who.email.as_deref(), Some(alice.email.as_str()));
     assert!(
-        !who.sub.is_empty() && !who.sub.contains('@'),
+        !who.sub.is_empty() && who.sub != alice.email && !who.sub.contains('@'),
         "sub is opaque, not the email: {:?}",
         who.sub
     );

@@ -267,7 +267,9 @@ fn get_json<T: serde::de::DeserializeOwned>(url: &str, what: &str) -> Result<T, 
         .read_to_string()
         .map_err(|e| format!("could not read the {what} at {url}: {e}"))?;
     if status != 200 {
-        return Err(format!("the {what} at {url} answered {status}"));
+        return Err(format!(
+            "the {what} at {url} answered {status}: no OpenID Provider there; check --issuer"
+        ));
     }
     serde_json::from_str(&body).map_err(|e| {
         format!(
