@@ -115,7 +115,8 @@ async function signIn(authorizeUrl) {
   if (!step.leave) fail('the sign-in did not leave the provider');
   const back = new URL(step.leave);
   if (back.searchParams.get('error')) fail(`the provider refused: ${back.search}`);
-  console.log(`  browser: back to ${back.origin}${back.pathname} with a code`);
+  if (back.searchParams.get('iss') !== issuer) fail(`the answer names the issuer ${back.searchParams.get('iss')}, not ${issuer}`);
+  console.log(`  browser: back to ${back.origin}${back.pathname} with a code and iss (RFC 9207)`);
   const answer = await fetch(step.leave);
   console.log(`  browser: the program's page said ${answer.status}`);
 }

@@ -926,11 +926,11 @@ macro_rules! lesson11_suite {
     ($k:ident) => { $crate::lesson11_suite!(tests, $k); };
     (tests, $k:ident) => {
         $crate::lesson11_impl!($k);
-        $crate::lesson11_suite!(@checks tests);
+        $crate::lesson11_suite!(@checks tests, $k);
     };
     (list, $k:ident) => {{
         $crate::lesson11_impl!($k);
-        $crate::lesson11_suite!(@checks list)
+        $crate::lesson11_suite!(@checks list, $k)
     }};
     (e2e, $k:ident) => {
         $crate::lesson11_impl!($k);
@@ -940,7 +940,7 @@ macro_rules! lesson11_suite {
             $crate::lesson11::mock_provider_id_token_is_verified::<Lesson11Crate>();
         }
     };
-    (@checks $mode:ident) => {
+    (@checks $mode:ident, $k:ident) => {
         $crate::suite! { $mode;
             good_token_is_accepted => $crate::lesson11::good_token_is_accepted::<Lesson11Crate>();
             discovery_for_another_issuer_is_refused => $crate::lesson11::discovery_for_another_issuer_is_refused::<Lesson11Crate>();
@@ -957,6 +957,7 @@ macro_rules! lesson11_suite {
             replayed_nonce_is_refused => $crate::lesson11::replayed_nonce_is_refused::<Lesson11Crate>();
             posts_are_filed_under_sub => $crate::lesson11::posts_are_filed_under_sub::<Lesson11Crate>();
             the_id_token_is_never_shown_whole => $crate::lesson11::the_id_token_is_never_shown_whole::<Lesson11Crate>();
+            rfc9207_the_callback_code_refuses_a_mix_up => $crate::lesson03::rfc9207_the_callback_code_refuses_a_mix_up($k::wait_for_callback);
         }
     };
 }

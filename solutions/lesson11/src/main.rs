@@ -58,6 +58,11 @@ fn main() -> std::process::ExitCode {
                 lesson::discover(&url.origin().ascii_serialization())?
             }
         };
+        // RFC 9207: a provider that promises `iss` in its answers must send its own.
+        let mut provider = provider;
+        if discovery.authorization_response_iss_parameter_supported {
+            provider.client.iss = Some(discovery.issuer.clone());
+        }
         let (server, redirect_uri) = lesson::bind_loopback(cli.port.unwrap_or(0))?;
         let flow = Flow::with_provider(&cli, 5, provider, server, redirect_uri);
         let state = lesson::new_state();
@@ -81,7 +86,12 @@ fn main() -> std::process::ExitCode {
             "Waiting for the browser to come back to {}",
             flow.redirect_uri
         ));
-        let code = lesson::wait_for_callback(&flow.server, &state, flow.deadline)?;
+        let code = lesson::wait_for_callback(
+            &flow.server,
+            &state,
+            flow.client.iss.as_deref(),
+            flow.deadline,
+        )?;
         flow.step(&format!(
             "Trading the code ({code}) and the verifier ({verifier}) for tokens at {}",
             flow.client.token_url
