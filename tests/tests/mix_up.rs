@@ -202,10 +202,11 @@ fn rfc9207_solution10_stops_at_the_mix_up() {
     stops_at_the_mix_up("solution10", &["--cache", "{dir}"]);
 }
 
-// When the mock provider serves OpenID Connect discovery: take out this
-// `ignore` and give the test the `cfg_attr` of the others.
 #[test]
-#[ignore = "needs the provider's OpenID support"]
+#[cfg_attr(
+    any(windows, target_os = "macos"),
+    ignore = "webbrowser reads $BROWSER on Linux and the BSDs only"
+)]
 fn rfc9207_solution11_stops_at_the_mix_up() {
     stops_at_the_mix_up("solution11", &["--out", "{dir}/posts.jsonl"]);
 }

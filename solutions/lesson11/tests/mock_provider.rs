@@ -1,1 +1,0 @@
-lab_tests::lesson11_suite!(e2e, solution11);
