@@ -14,8 +14,15 @@ use serde::Deserialize;
 use crate::clock::{Clock, SystemClock};
 
 /// The scopes the resource server knows, with the words the consent page uses.
+/// `openid` asks for an ID token (OpenID Connect Core 1.0 §3.1.2.1); `email`
+/// adds the email claims to it and to `/userinfo` (§5.4).
 pub const SCOPES: &[(&str, &str)] = &[
+    (
+        "openid",
+        "Know who you are: sign you in with your account here",
+    ),
     ("profile", "See your name, username and email address"),
+    ("email", "See your email address"),
     ("posts:read", "Read your private posts"),
 ];
 
@@ -126,6 +133,24 @@ pub struct User {
 }
 
 impl User {
+    /// The user's subject identifier, the `sub` of ID tokens and `/userinfo`
+    /// (OpenID Connect Core 1.0 §2, §8): stable (the same for this username
+    /// on every run and every copy of the course), opaque (neither the
+    /// username nor the email, which may change or be reused), 22 base64url
+    /// characters.
+    ///
+    /// ```
+    /// let alice = &mock_provider::builtin_users()[0];
+    /// assert_eq!(alice.subject(), alice.subject());
+    /// assert!(!alice.subject().contains("alice"));
+    /// ```
+    pub fn subject(&self) -> String {
+        use base64::Engine;
+        use sha2::Digest;
+        let digest = sha2::Sha256::digest(format!("oauth2-lab subject {}", self.username));
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&digest[..16])
+    }
+
     /// True for the lab's demo users (alice, bob), whose passwords are public:
     /// pages and the banner show them. A class's own users (`--config`) keep
     /// theirs private.
@@ -276,6 +301,10 @@ pub struct Config {
     /// The URL students reach the provider by (`--public-url`): the issuer,
     /// and a name the Host check accepts.
     pub public_url: Option<String>,
+    /// A new ID token signing key every period, by `clock` (`--rotate-keys`);
+    /// the previous key stays in the JWK Set one more period. `None`: one key
+    /// for the provider's life.
+    pub rotate_keys: Option<Duration>,
 }
 
 impl Default for Config {
@@ -298,6 +327,7 @@ impl Default for Config {
             events_file: None,
             listen: None,
             public_url: None,
+            rotate_keys: None,
         }
     }
 }

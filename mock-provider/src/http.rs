@@ -362,6 +362,8 @@ enum Parsed {
     Done {
         request: Request,
         keep_alive: bool,
+        /// An HTTP/1.0 request asking to keep the connection (RFC 9112 §9.3).
+        kept_1_0: bool,
         used: usize,
         expects_continue: bool,
     },
@@ -545,6 +547,7 @@ fn parse(buf: &[u8], limits: &Limits, peer: SocketAddr) -> Result<Parsed, Reject
             peer,
         },
         keep_alive,
+        kept_1_0: keep_alive && version == 0,
         used,
         expects_continue,
     })
@@ -874,7 +877,7 @@ impl EventLoop {
         let _ = write_response(
             &mut conn.output,
             &Response::text(r.status, &r.reason),
-            true,
+            Some("close"),
             false,
         );
         conn.phase = Phase::Lingering { drained: 0 };
@@ -977,6 +980,7 @@ impl EventLoop {
                 Ok(Parsed::Done {
                     request,
                     keep_alive,
+                    kept_1_0,
                     used,
                     expects_continue,
                 }) => {
@@ -998,7 +1002,15 @@ impl EventLoop {
                     .unwrap_or_else(|_| {
                         Response::text(500, "the mock provider hit a bug: please report it")
                     });
-                    let _ = write_response(&mut conn.output, &response, !keep_alive, head_only);
+                    let connection = if !keep_alive {
+                        Some("close")
+                    } else if kept_1_0 {
+                        // An HTTP/1.0 client keeps the connection only when told so.
+                        Some("keep-alive")
+                    } else {
+                        None
+                    };
+                    let _ = write_response(&mut conn.output, &response, connection, head_only);
                     if !keep_alive {
                         conn.phase = Phase::Closing;
                     }
@@ -1162,7 +1174,7 @@ fn reason_phrase(status: u16) -> &'static str {
 fn write_response(
     out: &mut Vec<u8>,
     response: &Response,
-    close: bool,
+    connection: Option<&str>,
     head_only: bool,
 ) -> io::Result<()> {
     out.reserve(256 + response.body.len());
@@ -1180,8 +1192,8 @@ fn write_response(
         out.extend_from_slice(b"\r\n");
     }
     write!(out, "Content-Length: {}\r\n", response.body.len())?;
-    if close {
-        out.extend_from_slice(b"Connection: close\r\n");
+    if let Some(connection) = connection {
+        write!(out, "Connection: {connection}\r\n")?;
     }
     out.extend_from_slice(b"\r\n");
     if !head_only {

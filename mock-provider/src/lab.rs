@@ -467,6 +467,8 @@ fn kind(e: &Event) -> Kind {
         ("POST", "/token") => Kind::Code,
         ("POST", "/revoke") => Kind::Revoke,
         (_, p) if p.starts_with("/api/") => Kind::Api,
+        // OpenID Connect Core 1.0 §5.3: a call with the access token, as the API's.
+        (_, "/userinfo") => Kind::Api,
         _ => Kind::Other,
     }
 }

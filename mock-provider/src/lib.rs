@@ -10,6 +10,7 @@
 //! |---|---|
 //! | `clock.rs` | time, injectable |
 //! | `secrets.rs` | making, digesting and shortening secrets |
+//! | `keys.rs` | the keys that sign ID tokens: RFC 7515 §7.1 (compact JWS), RFC 7517 §4–5 (JWK, JWK Set), RFC 7518 §3.4 (ES256), RFC 7638 (the `kid`); rotation |
 //! | `params.rs` | strict decoding; RFC 6749 §3.1–3.2 (repeated and empty parameters) |
 //! | `http.rs` | the HTTP/1.1 server: framing, limits and timeouts, never a 5xx for bad input |
 //! | `owner.rs` | a simulated resource owner, a client of the pages |
@@ -23,11 +24,12 @@
 //! | `state.rs` | `App`: settings, issuer, store and trace, with their lookups |
 //! | `endpoint.rs` | what endpoints share: RFC 6749 §2.3 (client authentication), §3.2 (form bodies), §5.1–5.2 (answers and errors) |
 //! | `metadata.rs` | RFC 8414, RFC 8628 §4 |
-//! | `authorize.rs` | RFC 6749 §3.1, §4.1.1–4.1.2; RFC 7636 §4.3–4.4; RFC 8252 §7.3; RFC 9207 |
+//! | `authorize.rs` | RFC 6749 §3.1, §4.1.1–4.1.2; RFC 7636 §4.3–4.4; RFC 8252 §7.3; RFC 9207; OpenID Connect Core 1.0 §3.1.2.1 (`nonce`) |
 //! | `resource.rs` | RFC 6750 §2.1, §3.1 |
+//! | `oidc.rs` | OpenID Connect Discovery 1.0 §3–4; Core 1.0 §2 (ID token), §3.1.2.1 (`nonce`), §3.1.3.3, §5.3–5.4 (UserInfo, claims), §12.2 (refresh) |
 //! | `revoke.rs` | RFC 7009 §2 |
 //! | `device.rs` | RFC 8628 §3.1–3.5, §5.1, §6.1 (device authorization grant) |
-//! | `token.rs` | RFC 6749 §4.1.3, §6; RFC 7636 §4.5–4.6; RFC 9700 §2.1.1, §4.5, §4.14 |
+//! | `token.rs` | RFC 6749 §4.1.3, §6; RFC 7636 §4.5–4.6; RFC 9700 §2.1.1, §4.5, §4.14; OpenID Connect Core 1.0 §3.1.3.3, §12.2 (the ID token in the answer) |
 //! | `lab.rs` | the inspector, `/_lab` and `/_lab/events` |
 //! | `router.rs` | RFC 9110 §7.2 (the Host check, 421); which path and method go to which endpoint; 404, 405; nosniff on every answer |
 //! | `lib.rs` | `MockProvider`, and the public names re-exported |
@@ -54,8 +56,10 @@ mod device;
 mod endpoint;
 mod events_file;
 pub mod http;
+mod keys;
 mod lab;
 mod metadata;
+mod oidc;
 mod owner;
 mod pages;
 pub mod params;
@@ -81,6 +85,7 @@ pub use config::{
 pub use data::Post;
 pub use device::INTERVAL_SECS as DEVICE_INTERVAL_SECS;
 pub use endpoint::DEVICE_GRANT_TYPE;
+pub use keys::{ALG as ID_TOKEN_ALG, SigningKey};
 pub use owner::{Decision, OwnerError, Redirect, ResourceOwner};
 pub use pages::escape as escape_html;
 pub use resource::{DEFAULT_LIMIT, MAX_LIMIT};
@@ -219,6 +224,34 @@ impl MockProvider {
     /// `http://127.0.0.1:PORT` (or the `--public-url`), also the issuer identifier.
     pub fn base_url(&self) -> &str {
         &self.app.issuer
+    }
+
+    /// The issuer identifier (RFC 8414 §2, OpenID Connect Discovery 1.0 §3):
+    /// the `iss` of its ID tokens, byte for byte; the same as [`Self::base_url`].
+    pub fn issuer(&self) -> &str {
+        &self.app.issuer
+    }
+
+    /// The JWK Set now, as `GET /.well-known/jwks.json` answers it:
+    /// `{"keys": [...]}`, the signing key first, then (after a rotation) the
+    /// previous one. With [`Config::rotate_keys`], moving the injected clock
+    /// past a period makes a new key at the next use.
+    pub fn jwks(&self) -> serde_json::Value {
+        self.app.jwks()
+    }
+
+    /// Rotates the signing key now, whatever the clock says: a new key signs
+    /// from now on, the previous one stays in the JWK Set until the next
+    /// rotation. Returns the new key's `kid`.
+    pub fn rotate_keys(&self) -> String {
+        self.app.rotate_keys()
+    }
+
+    /// Signs any claims with the provider's current key, as an ID token is
+    /// signed: for suites that need a well-signed token with a wrong claim
+    /// (another `aud`, an old `exp`), as if the key had leaked.
+    pub fn sign_id_token(&self, claims: &serde_json::Value) -> String {
+        self.app.signing_key().sign(claims)
     }
 
     pub fn addr(&self) -> SocketAddr {

@@ -1,7 +1,7 @@
 //! `cargo run -p mock-provider -- [--port 9000] [--code-ttl 60s] [--token-ttl 1h]
 //! [--device-ttl 10m] [--auto-approve alice] [--rate-limit N/s] [--config FILE]
-//! [--allow-host NAME]... [--class] [--events-file PATH] [--listen ADDR --public-url URL]`,
-//! or `mock-provider class-init --students N [--out DIR]`
+//! [--allow-host NAME]... [--rotate-keys EVERY] [--class] [--events-file PATH]
+//! [--listen ADDR --public-url URL]`, or `mock-provider class-init --students N [--out DIR]`
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -46,6 +46,11 @@ struct Args {
     /// [::1] with the provider's port are answered otherwise.
     #[arg(long, value_name = "NAME", value_parser = parse_host_name)]
     allow_host: Vec<String>,
+    /// Sign ID tokens with a new key every period (for example 10m); the
+    /// previous key stays in the JWK Set one more period. Without it, one key
+    /// signs for the provider's life.
+    #[arg(long, value_name = "EVERY", value_parser = parse_period)]
+    rotate_keys: Option<Duration>,
     /// Print no trace lines (for load tests).
     #[arg(long)]
     quiet: bool,
@@ -94,6 +99,15 @@ fn parse_rate(text: &str) -> Result<u32, String> {
         Ok(n) if n > 0 => Ok(n),
         _ => Err(format!(
             "{text:?} is not a rate: write it as N/s, for example 5/s"
+        )),
+    }
+}
+
+fn parse_period(text: &str) -> Result<Duration, String> {
+    match humantime::parse_duration(text) {
+        Ok(d) if d.as_millis() > 0 => Ok(d),
+        _ => Err(format!(
+            "{text:?} is not a period: write it as a duration above zero, for example 10m"
         )),
     }
 }
@@ -167,6 +181,7 @@ fn main() -> ExitCode {
         events_file: args.events_file,
         listen: args.listen,
         public_url: args.public_url,
+        rotate_keys: args.rotate_keys,
         trace: if args.quiet {
             TraceOutput::Quiet
         } else {
@@ -213,6 +228,9 @@ fn print_banner(provider: &MockProvider) {
         "  device     {base}/device_authorization  (RFC 8628; people enter codes at {base}/device)"
     );
     println!("  API        {base}/api/me  {base}/api/posts");
+    println!(
+        "  OpenID     {base}/.well-known/openid-configuration  keys {base}/.well-known/jwks.json  {base}/userinfo"
+    );
     println!("  inspector  {base}/_lab  (open it in a browser: every flow, step by step, live)");
     println!("  events     {base}/_lab/events  (the same steps as JSON)");
     let port = provider.addr().port();
@@ -277,6 +295,20 @@ fn print_banner(provider: &MockProvider) {
             .auto_approve
             .as_ref()
             .map(|u| format!("; auto-approving as {u}"))
+            .unwrap_or_default(),
+    );
+    let kid = provider.jwks()["keys"][0]["kid"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    println!(
+        "ID tokens (scope openid) are signed ES256 with key {kid}{}.",
+        config
+            .rotate_keys
+            .map(|d| format!(
+                ", a new key every {} (the previous one stays published one more period)",
+                humantime::format_duration(d)
+            ))
             .unwrap_or_default(),
     );
     if config.trace == TraceOutput::Stdout {

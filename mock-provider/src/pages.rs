@@ -373,7 +373,9 @@ pub fn index(issuer: &str, clients: &[Client], users: &[User]) -> Response {
         .collect();
     let body = format!(
         "<h1>Mock provider at <code>{issuer}</code></h1>\
-         <p>Metadata: <a href=\"/.well-known/oauth-authorization-server\">/.well-known/oauth-authorization-server</a>. \
+         <p>Metadata: <a href=\"/.well-known/oauth-authorization-server\">/.well-known/oauth-authorization-server</a>; \
+         as an OpenID Provider: <a href=\"/.well-known/openid-configuration\">/.well-known/openid-configuration</a>, \
+         its keys <a href=\"/.well-known/jwks.json\">/.well-known/jwks.json</a>. \
          Every flow, step by step: <a href=\"/_lab\">the inspector</a> \
          (as JSON: <a href=\"/_lab/events\">/_lab/events</a>).</p>\
          <p>A device without a browser (RFC 8628) asks <code>POST /device_authorization</code> \

@@ -1,10 +1,11 @@
 //! The provider's shared state: its settings, its issuer identifier, what it
 //! remembers and its trace, with the lookups every handler makes.
 
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::clock::millis;
 use crate::config::Config;
+use crate::keys::{KeySet, SigningKey};
 use crate::secrets::{same_secret, shorten};
 use crate::store::Store;
 use crate::trace::Trace;
@@ -15,6 +16,8 @@ pub(crate) struct App {
     pub issuer: String,
     store: Mutex<Store>,
     pub trace: Trace,
+    /// The keys that sign ID tokens, rotated by the injected clock.
+    keys: Mutex<KeySet>,
     /// See [`App::own_hosts`].
     own_hosts: Vec<String>,
     /// How many of `own_hosts` are compared whole, port and all (the
@@ -88,7 +91,10 @@ impl App {
         }
         let exact_hosts = own_hosts.len();
         own_hosts.extend(config.allowed_hosts.iter().cloned());
+        let now = millis(config.clock.as_ref());
+        let every = config.rotate_keys.map(|d| d.as_millis() as u64);
         App {
+            keys: Mutex::new(KeySet::new(now, every)),
             own_hosts,
             exact_hosts,
             trace,
@@ -101,6 +107,27 @@ impl App {
     /// The time now, in milliseconds since the epoch, from the injected clock.
     pub fn now(&self) -> u64 {
         millis(self.config.clock.as_ref())
+    }
+
+    fn keys(&self) -> MutexGuard<'_, KeySet> {
+        self.keys.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The key that signs ID tokens now (a new one each `rotate_keys` period).
+    pub fn signing_key(&self) -> Arc<SigningKey> {
+        let now = self.now();
+        self.keys().current(now)
+    }
+
+    /// The JWK Set now: the signing key, then the previous one if any.
+    pub fn jwks(&self) -> serde_json::Value {
+        let now = self.now();
+        self.keys().jwks(now)
+    }
+
+    /// A new signing key now, whatever the period; returns its `kid`.
+    pub fn rotate_keys(&self) -> String {
+        self.keys().rotate()
     }
 
     /// The store, purged of what has expired. Handlers hold it only while they

@@ -16,6 +16,7 @@ const LAYERS: &[&str] = &[
     // Importing nothing of the crate.
     "clock",   // time, injectable
     "secrets", // making, digesting and shortening secrets
+    "keys",    // the keys that sign ID tokens, and the JWK Set
     "params",  // strict query and form decoding
     "http",    // the HTTP/1.1 server
     "owner",   // the simulated resource owner, a client of the pages
@@ -34,6 +35,7 @@ const LAYERS: &[&str] = &[
     "metadata",
     "authorize",
     "resource",
+    "oidc", // discovery, ID tokens, /userinfo; uses resource's bearer check
     "revoke",
     "device",
     "token",

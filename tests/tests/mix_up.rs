@@ -202,6 +202,15 @@ fn rfc9207_solution10_stops_at_the_mix_up() {
     stops_at_the_mix_up("solution10", &["--cache", "{dir}"]);
 }
 
+#[test]
+#[cfg_attr(
+    any(windows, target_os = "macos"),
+    ignore = "webbrowser reads $BROWSER on Linux and the BSDs only"
+)]
+fn rfc9207_solution11_stops_at_the_mix_up() {
+    stops_at_the_mix_up("solution11", &["--out", "{dir}/posts.jsonl"]);
+}
+
 /// The later lessons take lesson 03's callback code as given (`src/earlier.rs`,
 /// in the lesson and its solution): every copy is the reference answer's, so
 /// none keeps an older version without the `iss` check.
@@ -235,7 +244,7 @@ fn every_copy_of_the_callback_code_is_lesson_03_s() {
         }
     }
     assert!(
-        copies >= 12,
-        "lessons 04–08 and 10 each carry a copy, in the lesson and its solution: found {copies}"
+        copies >= 14,
+        "lessons 04–08, 10 and 11 each carry a copy, in the lesson and its solution: found {copies}"
     );
 }
