@@ -153,7 +153,7 @@ fn handout(name: &str, password: &str, public_url: Option<&str>, ssh: Option<&st
          <table><tr><th>Username</th><td><code>{name}</code></td></tr>\
          <tr><th>Password</th><td><code>{password}</code></td></tr>\
          <tr><th>Client id, lessons 03–05 and 08</th><td><code>{name}-app</code></td></tr>\
-         <tr><th>Client id, lessons 06, 07, 09, 10</th><td><code>{name}-public</code></td></tr></table>\
+         <tr><th>Client id, lessons 06, 07, 09–11</th><td><code>{name}-public</code></td></tr></table>\
          <p>Log in with this username and password on the provider's page; keep the password to \
          yourself. The lab's demo users (alice, bob) are switched off in class.</p>\
          <h2>Reaching the provider</h2>{reach}\
