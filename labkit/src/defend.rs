@@ -71,9 +71,10 @@ pub enum Verdict {
 pub fn mix_up_error(flow: &PendingFlow, got: Option<&str>) -> LabError {
     LabError(format!(
         "mix-up: the answer came from {} but this flow was started with {}, so its code was not used (RFC 9207 §2.4); start again, and check which provider the browser was sent to",
-        got.map_or("a provider that did not say who it is (no iss)".to_string(), |g| {
-            format!("{g:?}")
-        }),
+        got.map_or(
+            "a provider that did not say who it is (no iss)".to_string(),
+            |g| { format!("{g:?}") }
+        ),
         flow.issuer
     ))
 }
@@ -101,7 +102,11 @@ pub fn simulate_user(username: &str, url: &str) -> Result<(), LabError> {
     let mut url = url.to_string();
     for _ in 0..3 {
         let answer = agent.get(&url).call()?;
-        match answer.headers().get("location").and_then(|l| l.to_str().ok()) {
+        match answer
+            .headers()
+            .get("location")
+            .and_then(|l| l.to_str().ok())
+        {
             Some(next) if answer.status().is_redirection() => url = next.to_string(),
             _ => break,
         }

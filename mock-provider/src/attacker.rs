@@ -100,7 +100,13 @@ impl std::fmt::Debug for Seen {
             .iter()
             .map(|(n, v)| format!("{n}={}", shown(n, v)))
             .collect();
-        write!(f, "Seen({} {} {})", self.method, self.path, params.join(" "))
+        write!(
+            f,
+            "Seen({} {} {})",
+            self.method,
+            self.path,
+            params.join(" ")
+        )
     }
 }
 
@@ -291,6 +297,72 @@ impl Attacker {
     }
 }
 
+impl Attacker {
+    /// RFC 9700 §4.7 (CSRF) and RFC 9110 §7.2 (DNS rebinding): sends
+    /// `GET target` to the listener of `redirect_uri`, as a page alice visits
+    /// would make her browser do, with `Host: host` (the listener's own when
+    /// `None`; a foreign name is what a rebinding page sends). Returns the
+    /// status the listener answered, if any.
+    pub fn forge_request(
+        &self,
+        redirect_uri: &str,
+        target: &str,
+        host: Option<&str>,
+    ) -> Option<u16> {
+        let uri = url::Url::parse(redirect_uri).ok()?;
+        let own = format!("{}:{}", uri.host_str()?, uri.port_or_known_default()?);
+        let host = host.unwrap_or(&own);
+        let status = (|| {
+            let mut stream = TcpStream::connect(own.as_str()).ok()?;
+            stream
+                .set_read_timeout(Some(Duration::from_secs(10)))
+                .ok()?;
+            write!(
+                stream,
+                "GET {target} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+            )
+            .ok()?;
+            let mut answer = String::new();
+            let _ = stream.read_to_string(&mut answer);
+            answer.split(' ').nth(1)?.parse::<u16>().ok()
+        })();
+        let path = target.split('?').next().unwrap_or("");
+        let params: Vec<(String, String)> =
+            url::form_urlencoded::parse(target.split_once('?').map_or("", |(_, q)| q).as_bytes())
+                .into_owned()
+                .collect();
+        let outcome = if host != own {
+            format!("DNS rebinding: a page at {host:?} reaches the listener (RFC 9110 §7.2)")
+        } else {
+            format!("a forged request to the listener's {path} (RFC 9700 §4.7)")
+        };
+        self.shared.record(
+            format!("GET {path} at {own}"),
+            status.unwrap_or(0),
+            &params,
+            format!(
+                "{outcome}: it answered {}",
+                status.map_or("nothing".to_string(), |s| s.to_string())
+            ),
+        );
+        status
+    }
+
+    /// RFC 8252 §8.3: takes `port` on 127.0.0.1 before the victim does (0: any
+    /// free port); whoever holds the port gets the browser's answer.
+    pub fn squat(&self, port: u16) -> std::io::Result<TcpListener> {
+        let listener = TcpListener::bind(("127.0.0.1", port))?;
+        let port = listener.local_addr()?.port();
+        self.shared.record(
+            format!("listen on 127.0.0.1:{port}"),
+            200,
+            &[],
+            "port squatting: the attacker holds the port first, to catch the browser's answer (RFC 8252 §8.3)".into(),
+        );
+        Ok(listener)
+    }
+}
+
 impl Drop for Attacker {
     fn drop(&mut self) {
         self.shared.stopping.store(true, Ordering::SeqCst);
@@ -313,7 +385,13 @@ fn read_request(stream: &mut TcpStream) -> Option<Seen> {
                 .headers
                 .iter()
                 .find(|h| h.name.eq_ignore_ascii_case("content-length"))
-                .and_then(|h| std::str::from_utf8(h.value).ok()?.trim().parse::<usize>().ok())
+                .and_then(|h| {
+                    std::str::from_utf8(h.value)
+                        .ok()?
+                        .trim()
+                        .parse::<usize>()
+                        .ok()
+                })
                 .unwrap_or(0)
                 .min(64 * 1024);
             let method = request.method.unwrap_or("").to_string();
@@ -326,9 +404,7 @@ fn read_request(stream: &mut TcpStream) -> Option<Seen> {
             let mut params: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
                 .into_owned()
                 .collect();
-            params.extend(
-                url::form_urlencoded::parse(&buf[head..head + length]).into_owned(),
-            );
+            params.extend(url::form_urlencoded::parse(&buf[head..head + length]).into_owned());
             return Some(Seen {
                 method,
                 path: path.to_string(),
@@ -384,7 +460,8 @@ fn serve(shared: &Shared, mut stream: TcpStream) {
             request,
             200,
             &seen.params,
-            "the client followed the attacker's redirect and sent this here (RFC 9700 §4.12)".into(),
+            "the client followed the attacker's redirect and sent this here (RFC 9700 §4.12)"
+                .into(),
         );
         return json_answer(&mut stream, "200 OK", json!({}));
     }
@@ -552,7 +629,10 @@ fn redeem(honest: &str, seen: &Seen) -> Option<String> {
         .timeout_global(Some(Duration::from_secs(10)))
         .build()
         .into();
-    let mut answer = agent.post(&format!("{honest}/token")).send_form(form).ok()?;
+    let mut answer = agent
+        .post(&format!("{honest}/token"))
+        .send_form(form)
+        .ok()?;
     if answer.status() != 200 {
         return None;
     }
@@ -564,7 +644,6 @@ fn redeem(honest: &str, seen: &Seen) -> Option<String> {
         .header("Authorization", &format!("Bearer {token}"))
         .call()
         .ok()?;
-    let me: serde_json::Value =
-        serde_json::from_str(&me.body_mut().read_to_string().ok()?).ok()?;
+    let me: serde_json::Value = serde_json::from_str(&me.body_mut().read_to_string().ok()?).ok()?;
     Some(me.get("username")?.as_str()?.to_string())
 }

@@ -1164,7 +1164,10 @@ fn row_html(row: &Row, start: Option<u128>, client: &str, explained: &mut Vec<&s
             let to = match e.request.as_str() {
                 _ if e.actor != ATTACKER => to,
                 r if r.ends_with("(attacker's server)") => "a client, at the attacker's server",
-                r if r.starts_with("deliver") => "the victim's listener",
+                r if r.starts_with("deliver") || r.contains(" at 127.0.0.1:") => {
+                    "the victim's listener"
+                }
+                r if r.starts_with("listen on") => "the victim's port",
                 _ => "provider",
             };
             let (key, why) = explain(e);

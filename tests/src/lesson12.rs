@@ -7,8 +7,7 @@
 //! program give it an issuer (the honest provider's or the attacker's) and
 //! play the browser on a thread of their own.
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
+use std::io::Read;
 use std::time::{Duration, Instant};
 
 use labkit::defend::{Metadata, Page, PendingFlow, Verdict};
@@ -32,8 +31,7 @@ pub struct Setup {
 
 /// The lesson's whole program (`run` of `src/given.rs`) as the suite calls it:
 /// the setup, the browser (given the authorization URL), where output goes.
-pub type Program =
-    fn(&Setup, Box<dyn FnOnce(&str)>, &mut Vec<u8>) -> Result<Tokens, LabError>;
+pub type Program = fn(&Setup, Box<dyn FnOnce(&str)>, &mut Vec<u8>) -> Result<Tokens, LabError>;
 
 /// The lesson's functions, for the checks that need several.
 #[derive(Clone, Copy)]
@@ -119,26 +117,6 @@ fn param(url: &str, name: &str) -> String {
         .unwrap_or_else(|| panic!("the authorization URL has no {name}: {url}"))
 }
 
-/// `GET target` on the listener at `port` with this `Host`, as raw HTTP; the status.
-fn raw_get(port: u16, target: &str, host: &str) -> u16 {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("the listener accepts");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    write!(
-        stream,
-        "GET {target} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut answer = String::new();
-    let _ = stream.read_to_string(&mut answer);
-    answer
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0)
-}
-
 /// A page as the browser gets it: status, headers, body.
 fn render(page: Page) -> (u16, Vec<(String, String)>, String) {
     let status = page.status_code().0;
@@ -169,10 +147,16 @@ pub fn rfc8414_3_3_the_flow_is_bound_to_the_issuer_it_was_started_with(begin: Be
     let honest = metadata(ISSUER, &format!("{ISSUER}/token"));
     let flow = begin(ISSUER, &honest, "lab-public", REDIRECT)
         .unwrap_or_else(|e| panic!("honest metadata should start a flow, got: {}", e.0));
-    assert_eq!(flow.issuer, ISSUER, "the flow remembers the issuer it was started with");
+    assert_eq!(
+        flow.issuer, ISSUER,
+        "the flow remembers the issuer it was started with"
+    );
     assert_eq!(flow.token_endpoint, format!("{ISSUER}/token"));
     assert_eq!(flow.authorization_endpoint, format!("{ISSUER}/authorize"));
-    assert_eq!((flow.client_id.as_str(), flow.redirect_uri.as_str()), ("lab-public", REDIRECT));
+    assert_eq!(
+        (flow.client_id.as_str(), flow.redirect_uri.as_str()),
+        ("lab-public", REDIRECT)
+    );
     let other = begin(ISSUER, &honest, "lab-public", REDIRECT).unwrap();
     assert!(
         flow.state.len() >= 43 && flow.state != other.state,
@@ -216,10 +200,16 @@ pub fn rfc9207_2_4_an_answer_from_another_issuer_is_a_mix_up(check_callback: Che
         "this flow's state and issuer with a code: the code ({good})"
     );
     for (rest, got) in [
-        ("code=lab_code_1&iss=http%3A%2F%2F127.0.0.1%3A6666", Some("http://127.0.0.1:6666")),
+        (
+            "code=lab_code_1&iss=http%3A%2F%2F127.0.0.1%3A6666",
+            Some("http://127.0.0.1:6666"),
+        ),
         ("code=lab_code_1", None),
         (&*format!("code=lab_code_1&iss={iss}&iss={iss}"), None),
-        ("error=access_denied&iss=http%3A%2F%2F127.0.0.1%3A6666", Some("http://127.0.0.1:6666")),
+        (
+            "error=access_denied&iss=http%3A%2F%2F127.0.0.1%3A6666",
+            Some("http://127.0.0.1:6666"),
+        ),
     ] {
         let target = callback(&flow.state, rest);
         match check_callback(&target, &flow) {
@@ -250,7 +240,10 @@ pub fn rfc9700_4_7_forged_callbacks_are_recognised(check_callback: CheckCallback
         format!("/callback?state={state}&{iss}"),
         format!("/callback?state={state}&code=lab_code_x&code=lab_code_y&{iss}"),
         format!("/callback?state=someone-elses&error=access_denied&{iss}"),
-        format!("/callback?state={}&code=lab_code_x&{iss}", state.to_uppercase()),
+        format!(
+            "/callback?state={}&code=lab_code_x&{iss}",
+            state.to_uppercase()
+        ),
     ] {
         match check_callback(&target, &flow) {
             Verdict::Forged(_) => {}
@@ -283,7 +276,10 @@ pub fn rfc9700_4_7_forged_callbacks_are_recognised(check_callback: CheckCallback
     );
     assert!(
         matches!(
-            check_callback(&format!("/callback?state={state}&error=server_error&{iss}"), &flow),
+            check_callback(
+                &format!("/callback?state={state}&error=server_error&{iss}"),
+                &flow
+            ),
             Verdict::Refused(CallbackError::Provider { .. })
         ),
         "another error with our state and issuer: the provider refused (RFC 6749 §4.1.2.1)"
@@ -296,7 +292,10 @@ pub fn rfc9700_4_7_forged_callbacks_are_recognised(check_callback: CheckCallback
 /// RFC 9110 §7.2: a page on another site whose name the attacker points at
 /// 127.0.0.1 (DNS rebinding) reaches the listener with its own name in Host.
 pub fn rfc9110_7_2_a_foreign_host_is_refused(host_is_ours: HostIsOurs) {
-    assert!(host_is_ours(Some("127.0.0.1:8123"), REDIRECT), "the redirect URI's own host and port");
+    assert!(
+        host_is_ours(Some("127.0.0.1:8123"), REDIRECT),
+        "the redirect URI's own host and port"
+    );
     for host in [
         Some("evil.example:8123"),
         Some("evil.example"),
@@ -311,7 +310,10 @@ pub fn rfc9110_7_2_a_foreign_host_is_refused(host_is_ours: HostIsOurs) {
             "Host {host:?} does not name {REDIRECT}: refuse it (DNS rebinding)"
         );
     }
-    assert!(host_is_ours(Some("[::1]:8123"), "http://[::1]:8123/callback"), "on IPv6 loopback, [::1]:PORT");
+    assert!(
+        host_is_ours(Some("[::1]:8123"), "http://[::1]:8123/callback"),
+        "on IPv6 loopback, [::1]:PORT"
+    );
 }
 
 // ---------------------------------------------------------------------------
@@ -325,11 +327,25 @@ pub fn rfc9700_4_2_4_pages_leak_nothing(page_for: PageFor) {
     for (verdict, status) in [
         (Verdict::Code(Secret::new(code)), Some(200)),
         (Verdict::NotHere, Some(404)),
-        (Verdict::Forged("its state is not this flow's".into()), Some(400)),
-        (Verdict::MixUp { got: Some("http://127.0.0.1:6666".into()) }, None),
-        (Verdict::Refused(CallbackError::Denied { description: None }), None),
         (
-            Verdict::Refused(CallbackError::Provider { error: "server_error".into(), description: None }),
+            Verdict::Forged("its state is not this flow's".into()),
+            Some(400),
+        ),
+        (
+            Verdict::MixUp {
+                got: Some("http://127.0.0.1:6666".into()),
+            },
+            None,
+        ),
+        (
+            Verdict::Refused(CallbackError::Denied { description: None }),
+            None,
+        ),
+        (
+            Verdict::Refused(CallbackError::Provider {
+                error: "server_error".into(),
+                description: None,
+            }),
             None,
         ),
     ] {
@@ -338,8 +354,10 @@ pub fn rfc9700_4_2_4_pages_leak_nothing(page_for: PageFor) {
         if let Some(status) = status {
             assert_eq!(got, status, "the page for {shown}");
         }
-        assert!(!(300..400).contains(&got) && header(&headers, "location").is_none(),
-            "the page for {shown} redirects: the listener never sends the browser anywhere (RFC 9700 §4.11.1)");
+        assert!(
+            !(300..400).contains(&got) && header(&headers, "location").is_none(),
+            "the page for {shown} redirects: the listener never sends the browser anywhere (RFC 9700 §4.11.1)"
+        );
         assert_eq!(
             header(&headers, "referrer-policy"),
             Some("no-referrer"),
@@ -349,9 +367,20 @@ pub fn rfc9700_4_2_4_pages_leak_nothing(page_for: PageFor) {
             header(&headers, "cache-control").is_some_and(|v| v.contains("no-store")),
             "the page for {shown}: Cache-Control: no-store (RFC 9700 §4.3)"
         );
-        assert!(!body.contains(code), "the page for {shown} shows the code: it would end up in screenshots and history");
+        assert!(
+            !body.contains(code),
+            "the page for {shown} shows the code: it would end up in screenshots and history"
+        );
         let lower = body.to_ascii_lowercase();
-        for outside in ["http://", "https://", "href=\"//", "src=", "<a ", "<form", "url("] {
+        for outside in [
+            "http://",
+            "https://",
+            "href=\"//",
+            "src=",
+            "<a ",
+            "<form",
+            "url(",
+        ] {
             assert!(
                 !lower.contains(outside),
                 "the page for {shown} links or loads something ({outside:?}): a request from it would carry the code in its Referer (RFC 9700 §4.2)"
@@ -369,10 +398,22 @@ pub fn rfc9700_4_12_a_redirecting_token_endpoint_is_not_followed(exchange: Excha
     let honest = provider();
     let evil = attacker(&honest, Attack::Redirect);
     let flow = flow_at(&format!("{}/token", evil.base_url()));
-    let result = within(20, "the exchange with a redirecting token endpoint", move || {
-        exchange(&flow, &Secret::new("lab_code_stolen"), Duration::from_secs(5))
-    });
-    let collected: Vec<_> = evil.seen().into_iter().filter(|s| s.path == "/collect").collect();
+    let result = within(
+        20,
+        "the exchange with a redirecting token endpoint",
+        move || {
+            exchange(
+                &flow,
+                &Secret::new("lab_code_stolen"),
+                Duration::from_secs(5),
+            )
+        },
+    );
+    let collected: Vec<_> = evil
+        .seen()
+        .into_iter()
+        .filter(|s| s.path == "/collect")
+        .collect();
     assert!(
         collected.is_empty(),
         "the client followed the token endpoint's 307 and sent {collected:?} on: follow no redirect (max_redirects(0), RFC 9700 §4.12)"
@@ -429,17 +470,25 @@ pub fn an_endless_answer_stops_at_the_deadline(lesson: Lesson) {
         "the exchange with an endless answer and a 1 s deadline (give the agent timeout_global)",
         move || exchange(&flow, &Secret::new("lab_code_x"), Duration::from_secs(1)),
     );
-    assert!(result.is_err(), "an answer that never ends is no token response");
+    assert!(
+        result.is_err(),
+        "an answer that never ends is no token response"
+    );
     assert!(
         started.elapsed() < Duration::from_secs(5),
         "with a 1 s deadline the exchange gave up only after {:?}",
         started.elapsed()
     );
     let base = evil.base_url().to_string();
-    let (result, _, _) = within(15, "the program against an endless provider, 1 s deadline", move || {
-        run_program(&lesson, &base, 0, Duration::from_secs(1), |_| ())
-    });
-    assert!(result.is_err(), "the program must stop on an endless answer");
+    let (result, _, _) = within(
+        15,
+        "the program against an endless provider, 1 s deadline",
+        move || run_program(&lesson, &base, 0, Duration::from_secs(1), |_| ()),
+    );
+    assert!(
+        result.is_err(),
+        "the program must stop on an endless answer"
+    );
 }
 
 // ---------------------------------------------------------------------------
@@ -463,18 +512,22 @@ pub fn rfc9700_4_4_mix_up_with_two_providers(lesson: Lesson) {
     assert!(browsed.is_some(), "the program opens the browser");
     assert!(
         !evil.got_a_code(),
-        "the program sent the code to the attacker's token endpoint: {:?}; check iss against the issuer the flow was started with (RFC 9207 §2.4)",
-        evil.seen()
+        "the program sent alice's code and verifier to the attacker's token endpoint, and the attacker redeemed them for the tokens of {:?}: check iss against the issuer the flow was started with (RFC 9207 §2.4)",
+        evil.redeemed()
     );
-    assert!(evil.redeemed().is_empty(), "the attacker got {:?}'s tokens", evil.redeemed());
     match result {
         Err(LabError(message)) => assert!(
             message.contains("mix-up"),
             "the program stops with the mix-up error: {message:?}\n{out}"
         ),
-        Ok(_) => panic!("the program accepted an answer from another provider than the one it asked"),
+        Ok(_) => {
+            panic!("the program accepted an answer from another provider than the one it asked")
+        }
     }
-    let attack_seen = honest.events().iter().any(|e| e.actor == mock_provider::ATTACKER);
+    let attack_seen = honest
+        .events()
+        .iter()
+        .any(|e| e.actor == mock_provider::ATTACKER);
     assert!(attack_seen, "the inspector shows the attacker's steps");
 }
 
@@ -491,9 +544,18 @@ pub fn rfc8414_3_3_metadata_claiming_another_issuer_is_refused(lesson: Lesson) {
             labkit::defend::simulate_user("alice", &url)
         })
     });
-    assert!(!evil.got_a_code(), "the program sent alice's code to the attacker's token endpoint");
-    assert!(browsed.is_none(), "the program opened the browser for a provider that lies about its issuer");
-    assert!(result.is_err(), "the program must stop: the metadata names another issuer");
+    assert!(
+        !evil.got_a_code(),
+        "the program sent alice's code to the attacker's token endpoint"
+    );
+    assert!(
+        browsed.is_none(),
+        "the program opened the browser for a provider that lies about its issuer"
+    );
+    assert!(
+        result.is_err(),
+        "the program must stop: the metadata names another issuer"
+    );
 }
 
 /// RFC 9700 §4.5 and RFC 7636 §4.6: code injection. A thief obtains a code of
@@ -523,7 +585,11 @@ pub fn rfc9700_4_5_an_injected_code_is_useless(lesson: Lesson) {
         Some(400),
         "a code delivered without this flow's state is not ours: 400, and keep waiting (RFC 9700 §4.7)"
     );
-    assert_eq!(with_state, Some(200), "with our state and iss, the code looks like ours");
+    assert_eq!(
+        with_state,
+        Some(200),
+        "with our state and iss, the code looks like ours"
+    );
     match result {
         Err(LabError(message)) => assert!(
             message.contains("invalid_grant"),
@@ -531,10 +597,9 @@ pub fn rfc9700_4_5_an_injected_code_is_useless(lesson: Lesson) {
         ),
         Ok(_) => panic!("the program got tokens for the thief's account with an injected code"),
     }
-    let refused = honest
-        .events()
-        .iter()
-        .any(|e| e.request == "POST /token" && e.status == 400 && e.outcome.contains("invalid_grant"));
+    let refused = honest.events().iter().any(|e| {
+        e.request == "POST /token" && e.status == 400 && e.outcome.contains("invalid_grant")
+    });
     assert!(refused, "the provider refused the injected code at /token");
 }
 
@@ -546,18 +611,25 @@ pub fn rfc9700_4_7_forged_callbacks_do_not_end_the_wait(lesson: Lesson) {
     let issuer = honest.base_url().to_string();
     let iss = url::form_urlencoded::byte_serialize(issuer.as_bytes()).collect::<String>();
     let alice = honest.resource_owner("alice");
+    let evil = attacker(&honest, Attack::MixUp);
     let (result, out, browsed) = within(30, "forged callbacks", move || {
         run_program(&lesson, &issuer, 0, Duration::from_secs(10), move |url| {
             let redirect_uri = param(&url, "redirect_uri");
             let state = param(&url, "state");
             let port = url::Url::parse(&redirect_uri).unwrap().port().unwrap();
-            let host = format!("127.0.0.1:{port}");
+            let forge = |target: String| evil.forge_request(&redirect_uri, &target, None);
             let statuses = [
-                raw_get(port, &format!("/callback?state=forged&code=lab_code_x&iss={iss}"), &host),
-                raw_get(port, &format!("/callback?code=lab_code_x&iss={iss}"), &host),
-                raw_get(port, &format!("/callback?state={state}&state=forged&code=lab_code_x&iss={iss}"), &host),
-                raw_get(port, "/favicon.ico", &host),
-                raw_get(port, &format!("/callback?state={state}&code=lab_code_x&iss={iss}"), &format!("evil.example:{port}")),
+                forge(format!("/callback?state=forged&code=lab_code_x&iss={iss}")),
+                forge(format!("/callback?code=lab_code_x&iss={iss}")),
+                forge(format!(
+                    "/callback?state={state}&state=forged&code=lab_code_x&iss={iss}"
+                )),
+                forge("/favicon.ico".into()),
+                evil.forge_request(
+                    &redirect_uri,
+                    &format!("/callback?state={state}&code=lab_code_x&iss={iss}"),
+                    Some(&format!("evil.example:{port}")),
+                ),
             ];
             let redirect = alice.approve(&url).expect("alice approves");
             let page = get(&redirect.location);
@@ -567,16 +639,28 @@ pub fn rfc9700_4_7_forged_callbacks_do_not_end_the_wait(lesson: Lesson) {
     let (statuses, code, page) = browsed.expect("the program opens the browser");
     assert_eq!(
         statuses,
-        [400, 400, 400, 404, 421],
+        [Some(400), Some(400), Some(400), Some(404), Some(421)],
         "wrong state, no state, a repeated state: 400; another path: 404; a foreign Host: 421; none ends the wait"
     );
-    let tokens = result.unwrap_or_else(|e| panic!("after the forgeries, alice's answer completes the flow: {}\n{out}", e.0));
+    let tokens = result.unwrap_or_else(|e| {
+        panic!(
+            "after the forgeries, alice's answer completes the flow: {}\n{out}",
+            e.0
+        )
+    });
     assert!(tokens.access_token.expose().starts_with("lab_at_"));
     // RFC 9700 §4.2, §4.3: the page the browser shows after the real answer.
     assert_eq!(page.status, 200, "the success page");
-    assert_eq!(page.header("referrer-policy"), Some("no-referrer"), "RFC 9700 §4.2.4");
+    assert_eq!(
+        page.header("referrer-policy"),
+        Some("no-referrer"),
+        "RFC 9700 §4.2.4"
+    );
     let code = code.expect("alice's redirect carries a code");
-    assert!(!page.body.contains(&code), "the success page shows the code");
+    assert!(
+        !page.body.contains(&code),
+        "the success page shows the code"
+    );
 }
 
 /// RFC 9700 §4.3 (history) and the program's output: the code the browser's
@@ -599,7 +683,10 @@ pub fn rfc9700_4_3_nothing_secret_in_history_urls_or_output(lesson: Lesson) {
     for (what, secret) in [
         ("the code", code.as_str()),
         ("the access token", tokens.access_token.expose()),
-        ("the refresh token", tokens.refresh_token.as_ref().map_or("", Secret::expose)),
+        (
+            "the refresh token",
+            tokens.refresh_token.as_ref().map_or("", Secret::expose),
+        ),
     ] {
         assert!(
             secret.is_empty() || !out.contains(secret),
@@ -626,7 +713,10 @@ pub fn rfc9700_4_3_nothing_secret_in_history_urls_or_output(lesson: Lesson) {
         .body_mut()
         .read_to_string()
         .unwrap();
-    assert!(replay.contains("invalid_grant"), "a used code from the history is refused: {replay}");
+    assert!(
+        replay.contains("invalid_grant"),
+        "a used code from the history is refused: {replay}"
+    );
 }
 
 /// RFC 9700 §4.11.2 and RFC 6749 §4.1.2.1: the provider never redirects to a
@@ -651,7 +741,11 @@ pub fn rfc9700_4_11_open_redirection(lesson: Lesson) {
     let alice = honest.resource_owner("alice");
     let (result, out, browsed) = within(30, "a flow whose request is read", move || {
         run_program(&lesson, &issuer, 0, Duration::from_secs(10), move |url| {
-            alice.approve(&url).expect("alice approves").follow().expect("the browser comes back");
+            alice
+                .approve(&url)
+                .expect("alice approves")
+                .follow()
+                .expect("the browser comes back");
             url
         })
     });
@@ -670,7 +764,9 @@ pub fn rfc9700_4_11_open_redirection(lesson: Lesson) {
 /// without the verifier (RFC 7636 §1).
 pub fn rfc8252_8_3_port_squatting(lesson: Lesson) {
     let honest = provider();
-    let squatter = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let squatter = attacker(&honest, Attack::MixUp)
+        .squat(0)
+        .expect("the squatter takes a port");
     let port = squatter.local_addr().unwrap().port();
     let issuer = honest.base_url().to_string();
     let (result, _, browsed) = within(30, "the program on a taken port", move || {
@@ -683,7 +779,10 @@ pub fn rfc8252_8_3_port_squatting(lesson: Lesson) {
         ),
         Ok(_) => panic!("port {port} was taken, yet the program ran"),
     }
-    assert!(browsed.is_none(), "the browser must not be sent to a port someone else holds");
+    assert!(
+        browsed.is_none(),
+        "the browser must not be sent to a port someone else holds"
+    );
     // The squatter's catch: a code issued for a PKCE challenge it cannot answer.
     let redirect_uri = format!("http://127.0.0.1:{port}/callback");
     let url = format!(
@@ -706,13 +805,19 @@ pub fn rfc8252_8_3_port_squatting(lesson: Lesson) {
             ("code", caught.as_str()),
             ("redirect_uri", redirect_uri.as_str()),
             ("client_id", "lab-public"),
-            ("code_verifier", "the-squatter-has-no-verifier-so-it-guesses-one-00000"),
+            (
+                "code_verifier",
+                "the-squatter-has-no-verifier-so-it-guesses-one-00000",
+            ),
         ])
         .expect("the token endpoint answers")
         .body_mut()
         .read_to_string()
         .unwrap();
-    assert!(answer.contains("invalid_grant"), "the squatter's code without the verifier: {answer}");
+    assert!(
+        answer.contains("invalid_grant"),
+        "the squatter's code without the verifier: {answer}"
+    );
 }
 
 #[macro_export]

@@ -61,7 +61,9 @@ pub fn page_for(verdict: &Verdict) -> Page {
     //       Refused a notice. Never the code, no link, nothing loaded from
     //       elsewhere, Referrer-Policy: no-referrer, no redirect. labkit::page
     //       and labkit::notice make such pages.
-    todo!("Step 4: answer the browser without leaking — see chapter 12 (book/src/lesson12/index.md)")
+    todo!(
+        "Step 4: answer the browser without leaking — see chapter 12 (book/src/lesson12/index.md)"
+    )
 }
 
 /// Step 5: the HTTP client for every request to a provider: statuses are

@@ -10,8 +10,8 @@ use labkit::defend::{Metadata, PendingFlow, Verdict, mix_up_error};
 use labkit::{ErrorBody, LabError, Secret, TokenError, Tokens};
 
 use crate::{
-    begin, bind_loopback, check_callback, code_challenge, host_is_ours, page_for,
-    provider_agent, read_answer,
+    begin, bind_loopback, check_callback, code_challenge, host_is_ours, page_for, provider_agent,
+    read_answer,
 };
 
 /// RFC 8414 §3: the provider's metadata, read from
@@ -218,7 +218,10 @@ pub fn run(
     let tokens = exchange(&flow, &code, options.answer_deadline)?;
     say(
         out,
-        format!("Got an access token ({}) from {}", tokens.access_token, flow.issuer),
+        format!(
+            "Got an access token ({}) from {}",
+            tokens.access_token, flow.issuer
+        ),
     );
     Ok(tokens)
 }

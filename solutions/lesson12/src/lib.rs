@@ -129,11 +129,15 @@ pub fn page_for(verdict: &Verdict) -> Page {
             "Permission received",
             "The program now trades the one-time code for an access token. You can close this tab.",
         ),
-        Verdict::NotHere => labkit::page(404, "Not here", "This program only answers on /callback."),
+        Verdict::NotHere => {
+            labkit::page(404, "Not here", "This program only answers on /callback.")
+        }
         Verdict::Forged(why) => labkit::page(
             400,
             "Not for this program",
-            &format!("This answer does not belong to the request this program made ({why}), so it was ignored."),
+            &format!(
+                "This answer does not belong to the request this program made ({why}), so it was ignored."
+            ),
         ),
         Verdict::MixUp { .. } => labkit::notice(
             "Another provider's answer",
@@ -175,11 +179,11 @@ pub fn read_answer(response: &mut ureq::http::Response<ureq::Body>) -> Result<St
         .read_to_string()
         .map_err(|e| match e {
             ureq::Error::BodyExceedsLimit(_) => LabError(format!(
-                "the provider's answer is over {} KiB, far more than an honest answer: stopped reading",
+                "the provider's answer is over {} KiB, far more than an honest answer: stopped reading; is --issuer the provider you meant?",
                 MAX_ANSWER / 1024
             )),
             ureq::Error::Timeout(_) => {
-                LabError("the provider's answer did not end in time: stopped waiting".into())
+                LabError("the provider's answer did not end in time: stopped waiting; is --issuer the provider you meant?".into())
             }
             other => LabError(format!("could not read the provider's answer: {other}")),
         })
