@@ -4,8 +4,6 @@
 //! who follows redirects the way a browser does (so the lab's attacker can
 //! send them on to another provider).
 
-use std::time::Duration;
-
 use serde::Deserialize;
 
 use crate::{CallbackError, LabError, Secret};
@@ -80,9 +78,10 @@ pub fn mix_up_error(flow: &PendingFlow, got: Option<&str>) -> LabError {
 }
 
 /// What `--simulate-user` does with the authorization URL, in the background:
-/// a person at a browser, who follows redirects (at most three) until a
-/// consent page, logs in as `username` and approves, and lets the browser
-/// carry the answer to the listener.
+/// a person at a browser, who logs in as `username` and approves, and lets the
+/// browser carry the answer to the listener. When an authorization endpoint
+/// sends the browser on to another one (as the lab's attacker does), the
+/// person follows, at most three times.
 pub fn simulate_user(username: &str, url: &str) -> Result<(), LabError> {
     let user = mock_provider::builtin_users()
         .into_iter()
@@ -93,26 +92,21 @@ pub fn simulate_user(username: &str, url: &str) -> Result<(), LabError> {
             ))
         })?;
     let owner = mock_provider::ResourceOwner::new(&user.username, &user.password);
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .max_redirects(0)
-        .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(10)))
-        .build()
-        .into();
     let mut url = url.to_string();
     for _ in 0..3 {
-        let answer = agent.get(&url).call()?;
-        match answer
-            .headers()
-            .get("location")
-            .and_then(|l| l.to_str().ok())
-        {
-            Some(next) if answer.status().is_redirection() => url = next.to_string(),
-            _ => break,
+        let redirect = owner.approve(&url)?;
+        // Sent on to another authorization page (as the lab's attacker
+        // does), not back to the program: the browser follows.
+        if redirect.param("code").is_none() && redirect.param("error").is_none() {
+            url = redirect.location;
+            continue;
         }
+        redirect.follow()?;
+        return Ok(());
     }
-    owner.approve(&url)?.follow()?;
-    Ok(())
+    Err(LabError(format!(
+        "the simulated user was sent from one authorization page to another more than three times, last to {url}"
+    )))
 }
 
 /// Sends the person to `url` (lesson 12's program): with `simulate_user`,

@@ -1160,20 +1160,20 @@ fn row_html(row: &Row, start: Option<u128>, client: &str, explained: &mut Vec<&s
                 Kind::Api => "API (resource server)",
                 Kind::Other => "provider",
             };
-            // Lesson 12's attacker: whom its step is aimed at.
-            let to = match e.request.as_str() {
-                _ if e.actor != ATTACKER => to,
-                r if r.ends_with("(attacker's server)") => "a client, at the attacker's server",
+            // Lesson 12's attacker: who called whom.
+            let parties = match e.request.as_str() {
+                _ if e.actor != ATTACKER => (e.actor.as_str(), to),
+                r if r.ends_with("(attacker's server)") => ("a client", "the attacker's server"),
                 r if r.starts_with("deliver") || r.contains(" at 127.0.0.1:") => {
-                    "the victim's listener"
+                    (ATTACKER, "the victim's listener")
                 }
-                r if r.starts_with("listen on") => "the victim's port",
-                _ => "provider",
+                r if r.starts_with("listen on") => (ATTACKER, "the victim's port"),
+                _ => (ATTACKER, "provider"),
             };
             let (key, why) = explain(e);
             (
                 *e,
-                (e.actor.as_str(), to),
+                parties,
                 e.request.clone(),
                 Some(e.status),
                 &e.params,

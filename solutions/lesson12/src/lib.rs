@@ -53,8 +53,8 @@ pub fn begin(
 /// for us.
 pub fn check_callback(target: &str, flow: &PendingFlow) -> Verdict {
     let (path, query) = target.split_once('?').unwrap_or((target, ""));
-    let ours = url::Url::parse(&flow.redirect_uri).map(|u| u.path().to_string());
-    if ours.as_deref() != Ok(path) {
+    let ours = url::Url::parse(&flow.redirect_uri).map_or(String::new(), |u| u.path().into());
+    if path != ours {
         return Verdict::NotHere;
     }
     let pairs = query_pairs(query);
