@@ -58,23 +58,12 @@ pub enum Verdict {
     /// RFC 9700 §4.7). Answer 400, keep waiting; the text says why.
     Forged(String),
     /// This flow's state, but another issuer's `iss`, or none: a mix-up.
-    /// Stop, before any token request (RFC 9207 §2.4, RFC 9700 §4.4).
+    /// Stop, before any token request, with [`CallbackError::MixUp`]
+    /// (RFC 9207 §2.4, RFC 9700 §4.4).
     MixUp { got: Option<String> },
     /// The provider's `error` answer (the person said no, or the request was
     /// refused): stop (RFC 6749 §4.1.2.1).
     Refused(CallbackError),
-}
-
-/// The error a flow ends with on a [`Verdict::MixUp`].
-pub fn mix_up_error(flow: &PendingFlow, got: Option<&str>) -> LabError {
-    LabError(format!(
-        "mix-up: the answer came from {} but this flow was started with {}, so its code was not used (RFC 9207 §2.4); start again, and check which provider the browser was sent to",
-        got.map_or(
-            "a provider that did not say who it is (no iss)".to_string(),
-            |g| { format!("{g:?}") }
-        ),
-        flow.issuer
-    ))
 }
 
 /// What `--simulate-user` does with the authorization URL, in the background:

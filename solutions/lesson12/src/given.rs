@@ -6,8 +6,8 @@
 use std::io::Write;
 use std::time::{Duration, Instant};
 
-use labkit::defend::{Metadata, PendingFlow, Verdict, mix_up_error};
-use labkit::{ErrorBody, LabError, Secret, TokenError, Tokens};
+use labkit::defend::{Metadata, PendingFlow, Verdict};
+use labkit::{CallbackError, ErrorBody, LabError, Secret, TokenError, Tokens};
 
 use crate::{
     begin, bind_loopback, check_callback, code_challenge, host_is_ours, page_for, provider_agent,
@@ -95,7 +95,10 @@ pub fn wait_for_code(
         match verdict {
             Verdict::Code(code) => return Ok(code),
             Verdict::NotHere | Verdict::Forged(_) => continue,
-            Verdict::MixUp { got } => return Err(mix_up_error(flow, got.as_deref())),
+            Verdict::MixUp { got } => {
+                let expected = flow.issuer.clone();
+                return Err(CallbackError::MixUp { expected, got }.into());
+            }
             Verdict::Refused(e) => return Err(e.into()),
         }
     }
