@@ -5,6 +5,7 @@
 //! listener, pages shown in the browser, and the types in [`types`].
 //! A student's `src/lib.rs` holds only the OAuth logic of their lesson.
 
+pub mod defend;
 pub mod flow;
 mod listener;
 mod loopback;

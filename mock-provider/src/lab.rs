@@ -19,6 +19,7 @@ use base64::engine::general_purpose::STANDARD;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
+use crate::attacker::ATTACKER;
 use crate::endpoint::{DEVICE_GRANT_TYPE, json, json_error};
 use crate::http::{Request, Response};
 use crate::pages::escape;
@@ -248,6 +249,10 @@ fn group<'a>(app: &'a App, events: &'a [Event], student: Option<&str>) -> Groupe
     let mut flows: BTreeMap<u64, Vec<&Event>> = BTreeMap::new();
     let mut loose = Vec::new();
     for event in events {
+        // Lesson 12's attacker (attacker.rs): its steps have a card of their own.
+        if event.actor == ATTACKER {
+            continue;
+        }
         match event.flow {
             Some(flow) => flows.entry(flow).or_default().push(event),
             None => loose.push(event),
@@ -272,6 +277,12 @@ pub fn page(app: &App, req: &Request) -> Response {
     let events = app.trace.since(0);
     let last_seq = events.last().map_or(0, |e| e.seq);
     let (flows, loose) = group(app, &events, student.as_deref());
+    // Lesson 12's attacker (attacker.rs): its steps, in a card of their own
+    // (not in one student's view).
+    let attacks: Vec<&Event> = match student {
+        Some(_) => Vec::new(),
+        None => events.iter().filter(|e| e.actor == ATTACKER).collect(),
+    };
     let counts = app.store().counts();
     let mut facts = String::new();
     let _ = write!(
@@ -287,7 +298,10 @@ pub fn page(app: &App, req: &Request) -> Response {
         plural(counts.device_codes, "device code", "device codes"),
     );
     let mut body = String::from("<div id=\"flows\">");
-    if flows.is_empty() {
+    if !attacks.is_empty() {
+        body.push_str(&attack_card(&attacks));
+    }
+    if flows.is_empty() && attacks.is_empty() {
         match &student {
             Some(name) => {
                 let _ = write!(
@@ -1146,10 +1160,20 @@ fn row_html(row: &Row, start: Option<u128>, client: &str, explained: &mut Vec<&s
                 Kind::Api => "API (resource server)",
                 Kind::Other => "provider",
             };
+            // Lesson 12's attacker: who called whom.
+            let parties = match e.request.as_str() {
+                _ if e.actor != ATTACKER => (e.actor.as_str(), to),
+                r if r.ends_with("(attacker's server)") => ("a client", "the attacker's server"),
+                r if r.starts_with("deliver") || r.contains(" at 127.0.0.1:") => {
+                    (ATTACKER, "the victim's listener")
+                }
+                r if r.starts_with("listen on") => (ATTACKER, "the victim's port"),
+                _ => (ATTACKER, "provider"),
+            };
             let (key, why) = explain(e);
             (
                 *e,
-                (e.actor.as_str(), to),
+                parties,
                 e.request.clone(),
                 Some(e.status),
                 &e.params,
@@ -1186,6 +1210,7 @@ fn row_html(row: &Row, start: Option<u128>, client: &str, explained: &mut Vec<&s
     // RFC 8628 §3.5: "not yet" is how a device flow waits, not a failure.
     let pending = kind(e) == Kind::DevicePoll && error_word(e) == "authorization_pending";
     let bad = (status.is_some_and(|s| s >= 400) && !pending)
+        || e.actor == ATTACKER
         || redirect_param(e, "error").is_some()
         || failed_login;
     let class = match (row, bad) {
@@ -1338,6 +1363,23 @@ fn loose_card(loose: &[&Event]) -> String {
         "other",
     ];
     for e in &loose[skip..] {
+        out.push_str(&row_html(&Row::Step(e), None, "", &mut explained));
+    }
+    out.push_str("</ol></article>");
+    out
+}
+
+/// Lesson 12: what the lab's attacker did, each step in red with its RFC
+/// section (in its outcome), the latest ones.
+fn attack_card(attacks: &[&Event]) -> String {
+    let skip = attacks.len().saturating_sub(SHOWN_LOOSE);
+    let mut out = String::from(
+        "<article class=\"flow\" id=\"attacks\"><header><div><h2>Attacks</h2>\
+         <p class=\"who\">What the lab's attacker (lesson 12) did: each step names the attack \
+         and its RFC section.</p></div></header><ol class=\"steps\">",
+    );
+    let mut explained = vec!["other"];
+    for e in &attacks[skip..] {
         out.push_str(&row_html(&Row::Step(e), None, "", &mut explained));
     }
     out.push_str("</ol></article>");

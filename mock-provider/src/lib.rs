@@ -30,7 +30,8 @@
 //! | `revoke.rs` | RFC 7009 §2 |
 //! | `device.rs` | RFC 8628 §3.1–3.5, §5.1, §6.1 (device authorization grant) |
 //! | `token.rs` | RFC 6749 §4.1.3, §6; RFC 7636 §4.5–4.6; RFC 9700 §2.1.1, §4.5, §4.14; OpenID Connect Core 1.0 §3.1.3.3, §12.2 (the ID token in the answer) |
-//! | `lab.rs` | the inspector, `/_lab` and `/_lab/events` |
+//! | `attacker.rs` | lesson 12's evil second provider and code thief: RFC 9700 §4.4 (mix-up), §4.5 (code injection), §4.12 (307 redirect); RFC 8414 §3.3 |
+//! | `lab.rs` | the inspector, `/_lab` and `/_lab/events`; the attacker's steps in red |
 //! | `router.rs` | RFC 9110 §7.2 (the Host check, 421); which path and method go to which endpoint; 404, 405; nosniff on every answer |
 //! | `lib.rs` | `MockProvider`, and the public names re-exported |
 //! | `main.rs` | the binary: flags and banner, through the library's public names |
@@ -47,6 +48,7 @@
 //! assert!(redirect.param("code").is_some());
 //! ```
 
+mod attacker;
 mod authorize;
 mod class;
 mod clock;
@@ -75,6 +77,7 @@ mod trace;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener};
 use std::sync::Arc;
 
+pub use attacker::{ATTACKER, Attack, Attacker, OVERSIZED_BYTES, Seen};
 pub use authorize::redirect_uri_matches;
 pub use class::{ClassFiles, write_class};
 pub use clock::{Clock, ManualClock, SystemClock};
@@ -282,6 +285,13 @@ impl MockProvider {
             .find(|u| u.username == username)
             .unwrap_or_else(|| panic!("no user {username:?} is registered"));
         ResourceOwner::new(&user.username, &user.password)
+    }
+
+    /// Starts the lab's attacker beside this provider, on a free port of
+    /// 127.0.0.1 (lesson 12): its steps go into this provider's trace, so the
+    /// inspector shows them, in red.
+    pub fn start_attacker(&self, attack: Attack) -> Result<Attacker, StartError> {
+        Attacker::start(self.app.clone(), attack).map_err(StartError::Io)
     }
 
     /// Serves until the process ends.

@@ -1,7 +1,7 @@
 //! `cargo run -p mock-provider -- [--port 9000] [--code-ttl 60s] [--token-ttl 1h]
 //! [--device-ttl 10m] [--auto-approve alice] [--rate-limit N/s] [--config FILE]
 //! [--allow-host NAME]... [--rotate-keys EVERY] [--class] [--events-file PATH]
-//! [--listen ADDR --public-url URL]`, or `mock-provider class-init --students N [--out DIR]`
+//! [--listen ADDR --public-url URL] [--attacker MODE]`, or `mock-provider class-init --students N [--out DIR]`
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
-use mock_provider::{Config, MockProvider, TraceOutput};
+use mock_provider::{Attack, Config, MockProvider, TraceOutput};
 
 /// A strict, local OAuth 2.0 provider for OAuth2 Lab: authorization server and API.
 #[derive(Parser)]
@@ -70,6 +70,18 @@ struct Args {
     /// and a Host the provider answers to.
     #[arg(long, value_name = "URL")]
     public_url: Option<String>,
+    /// Also start lesson 12's attacker on a free port, playing MODE: mix-up,
+    /// false-issuer, oversized, endless or redirect. Its steps show in this
+    /// provider's inspector, in red.
+    #[arg(long, value_name = "MODE", value_parser = parse_attack)]
+    attacker: Option<Attack>,
+}
+
+fn parse_attack(text: &str) -> Result<Attack, String> {
+    Attack::from_name(text).ok_or_else(|| {
+        let names: Vec<_> = Attack::ALL.iter().map(|a| a.name()).collect();
+        format!("{text:?} is not an attack: use one of {}", names.join(", "))
+    })
 }
 
 #[derive(Subcommand)]
@@ -214,6 +226,24 @@ fn main() -> ExitCode {
             provider.addr()
         );
     }
+    // Lesson 12: the evil second provider, beside this one.
+    let _attacker = match args.attacker.map(|a| provider.start_attacker(a)) {
+        None => None,
+        Some(Ok(attacker)) => {
+            println!(
+                "Attacker ({}) listening on {}: try `cargo run -p lesson12 -- --issuer {}`; its steps show in red at {}/_lab",
+                attacker.attack().name(),
+                attacker.base_url(),
+                attacker.base_url(),
+                provider.base_url()
+            );
+            Some(attacker)
+        }
+        Some(Err(e)) => {
+            eprintln!("error: the attacker did not start: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     provider.wait();
     ExitCode::SUCCESS
 }

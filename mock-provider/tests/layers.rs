@@ -39,7 +39,8 @@ const LAYERS: &[&str] = &[
     "revoke",
     "device",
     "token",
-    "lab", // the inspector
+    "attacker", // lesson 12's evil second provider, recorded in the trace
+    "lab",      // the inspector
     // On top.
     "router", // which path and method go to which endpoint
     "lib",    // the crate root: `MockProvider` and the public names

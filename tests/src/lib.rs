@@ -33,6 +33,7 @@ pub mod lesson09;
 #[cfg(feature = "replicas")]
 pub mod lesson10;
 pub mod lesson11;
+pub mod lesson12;
 pub mod nochmod;
 pub mod randomness;
 pub mod support;

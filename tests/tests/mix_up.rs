@@ -248,3 +248,14 @@ fn every_copy_of_the_callback_code_is_lesson_03_s() {
         "lessons 04–08, 10 and 11 each carry a copy, in the lesson and its solution: found {copies}"
     );
 }
+
+/// Lesson 12 finds its provider by its metadata and checks `iss` in its own
+/// `check_callback`; the lab's attacker plays the whole mix-up in its suite.
+#[test]
+#[cfg_attr(
+    any(windows, target_os = "macos"),
+    ignore = "webbrowser reads $BROWSER on Linux and the BSDs only"
+)]
+fn rfc9207_solution12_stops_at_the_mix_up() {
+    stops_at_the_mix_up("solution12", &[]);
+}

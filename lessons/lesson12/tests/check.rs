@@ -1,0 +1,1 @@
+lab_tests::lesson12_suite!(lesson12);

@@ -1,0 +1,1 @@
+lab_tests::shipped!(lesson12, lesson12_suite);
