@@ -1037,10 +1037,16 @@ fn mermaid_is_bundled_not_fetched() {
                     first == "sequenceDiagram",
                     "book/src/{page}:{n}: the book's diagrams are sequence diagrams; this one starts {first:?}"
                 );
-                for (_, l, f) in lines.by_ref() {
+                for (m, l, f) in lines.by_ref() {
                     if f.is_none() || l.trim_start().starts_with("```") {
                         break;
                     }
+                    // Mermaid ends a statement at `;`: the rest of a note or
+                    // message would be read as a statement and fail to draw.
+                    assert!(
+                        !l.contains(';') || l.contains("#59;"),
+                        "book/src/{page}:{m}: a `;` in a diagram ends the statement there: write a comma, or #59;"
+                    );
                 }
             }
         }
