@@ -40,7 +40,7 @@ impl Status {
 }
 
 /// One row of the grade table.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Grade {
     pub id: String,
     pub package: String,
@@ -51,9 +51,41 @@ pub struct Grade {
     /// The first failing check, in suite order, and the first line of its message.
     pub first_failure: Option<String>,
     pub message: Option<String>,
+    /// Points earned of `max_points` (lessons.toml's `points`, shared by the
+    /// checks passed); 0 unless the lesson was started.
+    pub points: f64,
+    pub max_points: f64,
 }
 
+// Points are never NaN (a share of a whole number of points), so equality is total.
+impl Eq for Grade {}
+
 impl Grade {
+    /// A lesson that ends before its checks give a result.
+    fn empty(lesson: &Lesson, status: Status, message: Option<String>) -> Grade {
+        Grade {
+            id: lesson.id.clone(),
+            package: lesson.package.clone(),
+            title: lesson.title.clone(),
+            status,
+            passed: 0,
+            total: 0,
+            first_failure: None,
+            message,
+            points: 0.0,
+            max_points: f64::from(lesson.points()),
+        }
+    }
+
+    /// The student file is as shipped: not started, nothing earned, whatever
+    /// checks happen to pass as shipped.
+    pub fn not_started(lesson: &Lesson, total: usize) -> Grade {
+        Grade {
+            total,
+            ..Grade::empty(lesson, Status::NotStarted, None)
+        }
+    }
+
     /// The result column of the table.
     pub fn result(&self) -> String {
         match self.status {
@@ -103,23 +135,18 @@ pub fn does_not_compile(lesson: &Lesson, stderr: &str) -> Grade {
     let place = lines
         .find_map(|l| l.trim_start().strip_prefix("--> "))
         .map(|p| format!(" at {p}"));
-    Grade {
-        id: lesson.id.clone(),
-        package: lesson.package.clone(),
-        title: lesson.title.clone(),
-        status: Status::DoesNotCompile,
-        passed: 0,
-        total: 0,
-        first_failure: None,
-        message: Some(error + &place.unwrap_or_default()),
-    }
+    Grade::empty(
+        lesson,
+        Status::DoesNotCompile,
+        Some(error + &place.unwrap_or_default()),
+    )
 }
 
 /// Reads `cargo test` output (stdout, then stderr) into a grade. `checks` is
 /// every check of the suite. Of the failures, the one reported first is a
 /// check failing for a reason of its own (something written is wrong) before
 /// one that stopped at a `todo!()`, and among those the earliest step.
-/// `untouched`: the lesson still has every `todo!()` it was shipped with.
+/// `untouched`: the student file is as shipped (see [`Grade::not_started`]).
 pub fn grade_from_output(
     lesson: &Lesson,
     checks: &[String],
@@ -131,32 +158,35 @@ pub fn grade_from_output(
         return does_not_compile(lesson, stderr);
     }
     let mut grade = Grade {
-        id: lesson.id.clone(),
-        package: lesson.package.clone(),
-        title: lesson.title.clone(),
-        status: Status::Passed,
-        passed: 0,
         total: checks.len(),
-        first_failure: None,
-        message: None,
+        ..Grade::empty(lesson, Status::Passed, None)
     };
     let ran = parse_libtest(stdout);
-    grade.passed = checks
+    let passed: Vec<String> = checks
         .iter()
         .filter(|n| ran.iter().any(|r| &r.name == *n && r.ok))
-        .count();
+        .cloned()
+        .collect();
+    grade.passed = passed.len();
+    grade.points = lesson.score(checks, &passed);
     let mut failed: Vec<&Ran> = checks
         .iter()
         .filter_map(|n| ran.iter().find(|r| &r.name == n && !r.ok))
         .collect();
     if failed.is_empty() && grade.passed == checks.len() {
+        if untouched {
+            return Grade::not_started(lesson, checks.len());
+        }
         return grade;
     }
-    grade.status = if untouched {
-        Status::NotStarted
-    } else {
-        Status::Failed
-    };
+    grade.status = Status::Failed;
+    if untouched {
+        // What passes as shipped earns nothing; the first failure (a todo!())
+        // still says where to start.
+        grade.status = Status::NotStarted;
+        grade.passed = 0;
+        grade.points = 0.0;
+    }
     failed.sort_by_key(|r| todo_step(&r.message).unwrap_or(0));
     if let Some(first) = failed.first() {
         grade.first_failure = Some(first.name.clone());
@@ -226,6 +256,16 @@ pub struct Runner {
 /// build of a class compiles every dependency.
 const BUILD_LIMIT: Duration = Duration::from_secs(30 * 60);
 
+/// Every lesson's checks are built with the features of all of them (the
+/// suites that play providers need `replicas`, and with it httpmock, which
+/// turns on more features of shared crates such as serde and once_cell): the
+/// shared dependencies then resolve the same for every lesson and are built
+/// once, not once per feature set.
+pub const ALL_LESSONS_FEATURES: &str = "lab-tests/replicas";
+
+/// How long the output of a finished `cargo test` may take to arrive.
+const PIPE_GRACE: Duration = Duration::from_secs(5);
+
 /// A command that ran to its end, or was stopped at its time limit.
 enum Ended {
     Finished(Output),
@@ -246,12 +286,10 @@ impl Runner {
     /// `cargo test -p PACKAGE --test check -- ARGS`, stopped with everything it
     /// started (its process group) after `limit`.
     fn cargo_test(&self, package: &str, args: &[&str], limit: Duration) -> io::Result<Ended> {
-        let mut command = Command::new(&self.cargo);
+        let mut command = cargo_command(&self.cargo, &self.root);
         command
-            .current_dir(&self.root)
-            .args([
-                "test", "-p", package, "--test", "check", "--color", "never", "--",
-            ])
+            .args(["test", "-p", package, "--test", "check", "--color", "never"])
+            .args(["--features", ALL_LESSONS_FEATURES, "--"])
             .args(args)
             .env("RUST_BACKTRACE", "0")
             .stdin(Stdio::null())
@@ -263,14 +301,19 @@ impl Runner {
         #[cfg(unix)]
         std::os::unix::process::CommandExt::process_group(&mut command, 0);
         let mut child = command.spawn()?;
+        // Each pipe is read on a thread of its own, which hands its bytes over a
+        // channel: a process that left the group (and keeps the pipe open)
+        // cannot keep the grader waiting once the lesson is over.
         let read = |pipe: Option<Box<dyn Read + Send>>| {
+            let (send, receive) = std::sync::mpsc::channel();
             std::thread::spawn(move || {
                 let mut bytes = Vec::new();
                 if let Some(mut pipe) = pipe {
                     let _ = pipe.read_to_end(&mut bytes);
                 }
-                bytes
-            })
+                let _ = send.send(bytes);
+            });
+            receive
         };
         let stdout = read(child.stdout.take().map(|p| Box::new(p) as _));
         let stderr = read(child.stderr.take().map(|p| Box::new(p) as _));
@@ -285,10 +328,12 @@ impl Runner {
             }
             std::thread::sleep(Duration::from_millis(20));
         };
-        let (stdout, stderr) = (
-            stdout.join().unwrap_or_default(),
-            stderr.join().unwrap_or_default(),
-        );
+        let ended = Instant::now();
+        let collect = |pipe: std::sync::mpsc::Receiver<Vec<u8>>| {
+            let left = PIPE_GRACE.saturating_sub(ended.elapsed());
+            pipe.recv_timeout(left).unwrap_or_default()
+        };
+        let (stdout, stderr) = (collect(stdout), collect(stderr));
         Ok(match status {
             Some(status) => Ended::Finished(Output {
                 status,
@@ -312,17 +357,16 @@ impl Runner {
         total: Option<usize>,
     ) -> io::Result<Grade> {
         let timed_out = |what: &str, limit: Duration| Grade {
-            id: lesson.id.clone(),
             package: package.to_string(),
-            title: lesson.title.clone(),
-            status: Status::TimedOut,
-            passed: 0,
             total: total.unwrap_or(0),
-            first_failure: None,
-            message: Some(format!(
-                "{what} ran past {} s and was stopped",
-                limit.as_secs()
-            )),
+            ..Grade::empty(
+                lesson,
+                Status::TimedOut,
+                Some(format!(
+                    "stopped after {} s: {what} did not finish",
+                    limit.as_secs()
+                )),
+            )
         };
         let list = match self.cargo_test(package, &["--list", "--format", "terse"], BUILD_LIMIT)? {
             Ended::TimedOut => return Ok(timed_out("building the checks", BUILD_LIMIT)),
@@ -493,6 +537,50 @@ mod tests {
         );
     }
 
+    /// Lesson 07 as shipped passed 2 of its checks: an untouched lesson earns
+    /// nothing, whatever passes as shipped.
+    #[test]
+    fn an_untouched_lesson_is_not_started_with_nothing_passed_whatever_passes() {
+        let todo = "not yet implemented: Step 1: make a fresh, unguessable state — see chapter 3";
+        let out = output(
+            &[
+                ("first_check", "ok"),
+                ("second_check", "ok"),
+                ("third_check", "FAILED"),
+            ],
+            &[("third_check", todo)],
+        );
+        let g = grade_from_output(&lesson(), &checks(), &out, "", true);
+        assert_eq!((g.status, g.passed, g.total), (Status::NotStarted, 0, 3));
+        assert_eq!((g.points, g.max_points), (0.0, 10.0));
+        assert_eq!(g.first_failure.as_deref(), Some("third_check"), "where to start");
+        let all = output(&[("first_check", "ok"), ("second_check", "ok"), ("third_check", "ok")], &[]);
+        let g = grade_from_output(&lesson(), &checks(), &all, "", true);
+        assert_eq!((g.status, g.passed, g.points), (Status::NotStarted, 0, 0.0));
+        // Started: the same output earns its share of the points.
+        let g = grade_from_output(&lesson(), &checks(), &out, "", false);
+        assert_eq!((g.status, g.passed, g.points), (Status::Failed, 2, 6.67));
+    }
+
+    /// lessons.toml's `points` and `check_points`: a lesson's points shared by
+    /// the weights of the checks passed.
+    #[test]
+    fn points_are_shared_by_the_weights_of_the_checks() {
+        let lesson = Lesson {
+            points: Some(20),
+            check_points: [("third_check".to_string(), 2)].into(),
+            ..lesson()
+        };
+        let passed = |names: &[&str]| names.iter().map(|n| n.to_string()).collect::<Vec<_>>();
+        assert_eq!(lesson.score(&checks(), &passed(&["first_check", "second_check"])), 10.0);
+        assert_eq!(lesson.score(&checks(), &passed(&["third_check"])), 10.0);
+        assert_eq!(lesson.score(&checks(), &passed(&["first_check"])), 5.0);
+        assert_eq!(lesson.score(&checks(), &checks()), 20.0);
+        let entry = "id = \"03\"\npackage = \"lesson03\"\nsolution = \"solution03\"\ntitle = \"t\"\nminutes = 30\nchapter = \"lesson03/index.md\"\nsteps = []\nhints = []\npoints = 20\ncheck_points = { third_check = 2 }\n";
+        let parsed: Lesson = toml::from_str(entry).unwrap();
+        assert_eq!((parsed.points(), parsed.check_points), (20, lesson.check_points));
+    }
+
     #[test]
     fn first_failure_is_a_wrong_answer_before_a_todo_with_its_message() {
         let out = output(
@@ -563,6 +651,89 @@ mod tests {
         );
         for kept in ["CARGO", "CARGO_HOME", "CARGO_TARGET_DIR", "PATH"] {
             assert!(!removed.iter().any(|r| r == kept), "{kept} is kept");
+        }
+    }
+
+    /// A stand-in for cargo: lists one check, then "runs" it by starting a
+    /// process that never ends (in the group, or in a session of its own
+    /// when `ESCAPE` is set) and never ending itself.
+    #[cfg(unix)]
+    fn hanging_cargo(dir: &Path, escape: bool) -> (PathBuf, PathBuf) {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::create_dir_all(dir).unwrap();
+        let pid_file = dir.join("child.pid");
+        let script = dir.join("cargo");
+        let start = if escape { "setsid sleep 600" } else { "sleep 600" };
+        std::fs::write(
+            &script,
+            format!(
+                "#!/bin/sh\ncase \"$*\" in *--list*) echo 'loops_forever: test'; exit 0;; esac\n{start} &\necho $! > '{}'\nwait\n",
+                pid_file.display()
+            ),
+        )
+        .unwrap();
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+        (script, pid_file)
+    }
+
+    /// Whether a process is still running (not gone, not a zombie).
+    #[cfg(unix)]
+    fn running(pid: i32) -> bool {
+        std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .is_ok_and(|stat| !stat.rsplit(')').next().unwrap_or("").trim_start().starts_with('Z'))
+    }
+
+    /// A lesson whose checks never end is stopped at the time limit with
+    /// everything it started, and graded "timed out"; and a process that left
+    /// the group with the output pipe open does not keep the grader waiting.
+    #[cfg(unix)]
+    #[test]
+    fn a_lesson_that_never_ends_is_stopped_with_its_group_and_timed_out() {
+        for escape in [false, true] {
+            let dir = std::env::temp_dir().join(format!(
+                "lab-grade-hang-{}-{escape}",
+                std::process::id()
+            ));
+            let (cargo, pid_file) = hanging_cargo(&dir, escape);
+            let runner = Runner {
+                cargo: cargo.into_os_string(),
+                ..Runner::new(&dir, Duration::from_millis(500))
+            };
+            let (done, result) = std::sync::mpsc::channel();
+            let lesson = lesson();
+            std::thread::spawn(move || {
+                let _ = done.send(runner.grade(&lesson, "lesson03", false, None).unwrap());
+            });
+            let grade = result
+                .recv_timeout(Duration::from_secs(60))
+                .expect("the grader waits for a lesson that never ends");
+            assert_eq!(grade.status, Status::TimedOut, "{grade:?}");
+            assert_eq!((grade.passed, grade.total), (0, 1));
+            assert_eq!(
+                grade.message.as_deref(),
+                Some("stopped after 0 s: the checks did not finish")
+            );
+            let pid: i32 = std::fs::read_to_string(&pid_file)
+                .unwrap()
+                .trim()
+                .parse()
+                .unwrap();
+            if escape {
+                // Out of reach of the group kill, as a student's program could be.
+                unsafe { libc::kill(pid, libc::SIGKILL) };
+            } else {
+                // SIGKILL is delivered at once, but the process may take a
+                // moment to be gone: wait for that, a bounded while.
+                let gone = (0..500).any(|_| {
+                    std::thread::yield_now();
+                    !running(pid) || {
+                        std::thread::sleep(Duration::from_millis(10));
+                        false
+                    }
+                });
+                assert!(gone, "the lesson's child {pid} was left running: {:?}", std::fs::read_to_string(format!("/proc/{pid}/stat")));
+            }
+            let _ = std::fs::remove_dir_all(&dir);
         }
     }
 
