@@ -46,7 +46,7 @@ for dirpath, _, names in os.walk(edition):
         for answer, code in answers.items():
             if squeeze(text) == code:
                 problems.append(f"{rel} is the reference answer {answer}")
-        if "solutions/" in text and "{{#include" in text and rel.startswith("book/"):
+        if "solutions/" in text and "{{#include" in text and rel.startswith("book/src/"):
             for line in text.splitlines():
                 if "{{#include" in line and "solutions/" in line:
                     problems.append(f"{rel} includes a solution: {line.strip()}")

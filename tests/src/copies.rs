@@ -183,9 +183,9 @@ pub fn functions(tokens: &[String]) -> Vec<(String, Vec<String>)> {
     out
 }
 
-/// Functions this small are not counted as copied: a one-liner is written
-/// the same way by everyone.
-const SMALLEST_COPY: usize = 30;
+/// Functions whose body has fewer tokens are not counted as copied: a short
+/// one is written the same way by everyone who reads the hints.
+const SMALLEST_COPY: usize = 50;
 
 /// The functions the student wrote (not as shipped) that are, token for token,
 /// functions of `earlier` (a later lesson's `src/earlier.rs`).
@@ -194,7 +194,10 @@ pub fn copied_functions(student: &[String], shipped: &[String], earlier: &[Strin
     let earlier = functions(earlier);
     functions(student)
         .into_iter()
-        .filter(|(_, body)| body.len() >= SMALLEST_COPY)
+        .filter(|(_, tokens)| {
+            let body = tokens.iter().position(|t| t == "{").unwrap_or(0);
+            tokens.len() - body >= SMALLEST_COPY
+        })
         .filter(|f| !shipped.contains(f))
         .filter(|f| earlier.contains(f))
         .map(|(name, _)| name)
@@ -295,11 +298,18 @@ pub fn flags(reference: &Reference, class: &[Submitted]) -> Vec<Option<String>> 
                 if let Some(how) = reaches_outside(&s.tokens) {
                     why.push(format!("reaches outside its file: {how}"));
                 }
-                for (path, earlier) in &reference.earlier {
-                    let copied = copied_functions(&s.tokens, &reference.shipped, earlier);
-                    if !copied.is_empty() {
-                        why.push(format!("{} as shipped in {path}", copied.join(", ")));
-                    }
+                // The nearest later lesson that ships a function of the file
+                // (unless the file is the solution itself: that says it all).
+                let copied = reference
+                    .earlier
+                    .iter()
+                    .filter(|_| s.tokens != reference.solution)
+                    .map(|(path, earlier)| {
+                        (path, copied_functions(&s.tokens, &reference.shipped, earlier))
+                    })
+                    .find(|(_, copied)| !copied.is_empty());
+                if let Some((path, copied)) = copied {
+                    why.push(format!("{} as shipped in {path}", copied.join(", ")));
                 }
             }
             let closest = class

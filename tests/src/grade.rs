@@ -250,6 +250,10 @@ pub struct Runner {
     pub target_dir: Option<PathBuf>,
     /// How long one lesson's checks may run once built.
     pub timeout: Duration,
+    /// Build every lesson with [`ALL_LESSONS_FEATURES`] (grading all of
+    /// them), or with the lesson's own (`cargo lab`, one lesson at a time:
+    /// lesson 01 does not build the replicas' tokio).
+    pub all_lessons_features: bool,
 }
 
 /// How long building one lesson's checks may take: generous, since the first
@@ -280,6 +284,7 @@ impl Runner {
             root: root.to_path_buf(),
             target_dir: None,
             timeout,
+            all_lessons_features: true,
         }
     }
 
@@ -288,8 +293,12 @@ impl Runner {
     fn cargo_test(&self, package: &str, args: &[&str], limit: Duration) -> io::Result<Ended> {
         let mut command = cargo_command(&self.cargo, &self.root);
         command
-            .args(["test", "-p", package, "--test", "check", "--color", "never"])
-            .args(["--features", ALL_LESSONS_FEATURES, "--"])
+            .args(["test", "-p", package, "--test", "check", "--color", "never"]);
+        if self.all_lessons_features {
+            command.args(["--features", ALL_LESSONS_FEATURES]);
+        }
+        command
+            .arg("--")
             .args(args)
             .env("RUST_BACKTRACE", "0")
             .stdin(Stdio::null())
@@ -409,6 +418,7 @@ pub fn grade_package(
 ) -> io::Result<Grade> {
     let runner = Runner {
         cargo: cargo.to_os_string(),
+        all_lessons_features: false,
         ..Runner::new(root, Duration::from_secs(120))
     };
     let package = if solution {
