@@ -117,7 +117,11 @@ fn git(folder: &Path, args: &[&str]) -> Option<String> {
         .output()
         .ok()
         .filter(|o| o.status.success())?;
-    let line = String::from_utf8_lossy(&out.stdout).lines().next()?.trim().to_string();
+    let line = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .next()?
+        .trim()
+        .to_string();
     (!line.is_empty()).then_some(line)
 }
 
@@ -125,7 +129,12 @@ fn git(folder: &Path, args: &[&str]) -> Option<String> {
 fn newest_student_file(folder: &Path, lessons: &[Lesson]) -> Option<std::time::SystemTime> {
     student_files(lessons)
         .into_iter()
-        .filter_map(|(_, f)| std::fs::symlink_metadata(folder.join(f)).ok()?.modified().ok())
+        .filter_map(|(_, f)| {
+            std::fs::symlink_metadata(folder.join(f))
+                .ok()?
+                .modified()
+                .ok()
+        })
         .max()
 }
 
@@ -283,7 +292,11 @@ pub fn prepare_scratch(
 
 /// The student's file(s) of a lesson, as graded: a regular file of theirs, or
 /// the shipped one when theirs is missing or a link (which could reach anywhere).
-pub fn submitted_file(instructor_root: &Path, submission: &Path, relative: &Path) -> std::io::Result<Vec<u8>> {
+pub fn submitted_file(
+    instructor_root: &Path,
+    submission: &Path,
+    relative: &Path,
+) -> std::io::Result<Vec<u8>> {
     let theirs = std::fs::symlink_metadata(submission.join(relative))
         .ok()
         .filter(|m| m.file_type().is_file())
@@ -301,7 +314,9 @@ fn link_in(submission: &Path, lesson: &Lesson) -> Option<String> {
         .into_iter()
         .find(|(_, path)| std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()))
         .map(|(relative, path)| {
-            let to = std::fs::read_link(&path).map(|t| t.display().to_string()).unwrap_or_default();
+            let to = std::fs::read_link(&path)
+                .map(|t| t.display().to_string())
+                .unwrap_or_default();
             format!("{} -> {to}", base.join(relative).display())
         })
 }
@@ -324,7 +339,10 @@ pub fn flag_copies(
             .map(|f| Path::new("lessons").join(&lesson.package).join(f))
             .collect();
         let joined = |dir: &Path| -> Vec<String> {
-            files.iter().flat_map(|f| read_tokens(&dir.join(f))).collect()
+            files
+                .iter()
+                .flat_map(|f| read_tokens(&dir.join(f)))
+                .collect()
         };
         let solution_dir = root.join("solutions").join(&lesson.package);
         let reference = Reference {
@@ -337,7 +355,9 @@ pub fn flag_copies(
             earlier: lessons[i + 1..]
                 .iter()
                 .map(|later| {
-                    let path = Path::new("lessons").join(&later.package).join("src/earlier.rs");
+                    let path = Path::new("lessons")
+                        .join(&later.package)
+                        .join("src/earlier.rs");
                     (path.display().to_string(), read_tokens(&root.join(&path)))
                 })
                 .filter(|(_, t)| !t.is_empty())
@@ -357,7 +377,10 @@ pub fn flag_copies(
                 link: link_in(folder, lesson),
             })
             .collect();
-        for (flag, report) in flags(&reference, &class).into_iter().zip(reports.iter_mut()) {
+        for (flag, report) in flags(&reference, &class)
+            .into_iter()
+            .zip(reports.iter_mut())
+        {
             if let Some(cell) = report.lessons.get_mut(i) {
                 cell.flag = flag;
             }
@@ -461,7 +484,12 @@ pub fn table(report: &ClassReport, lessons: &[Lesson]) -> String {
         .iter()
         .flat_map(|s| {
             s.lessons.iter().filter_map(move |l| {
-                Some(format!("  {} lesson {}: {}", s.student, l.id, l.flag.as_ref()?))
+                Some(format!(
+                    "  {} lesson {}: {}",
+                    s.student,
+                    l.id,
+                    l.flag.as_ref()?
+                ))
             })
         })
         .collect();
@@ -722,7 +750,11 @@ mod tests {
         assert!(html.contains("the state &lt;script&gt; is short"));
         assert!(!html.contains("<script") && !html.contains("src=") && !html.contains("href="));
         assert!(html.contains("<details><summary>9/11 ⚑</summary>"));
-        assert!(html.contains("flagged: 87% like &lt;bob&gt;&#39;s") || html.contains("flagged: 87% like &lt;bob&gt;'s"), "{html}");
+        assert!(
+            html.contains("flagged: 87% like &lt;bob&gt;&#39;s")
+                || html.contains("flagged: 87% like &lt;bob&gt;'s"),
+            "{html}"
+        );
         assert!(html.contains("class=\"failed flagged\""));
     }
 
@@ -748,10 +780,16 @@ mod tests {
         let results = gradescope(&report().students[0], &lessons());
         assert_eq!(results["tests"][0]["score"], 8.18);
         assert_eq!(results["tests"][0]["max_score"], 10.0);
-        assert!(!results.to_string().contains("like"), "no flag for students to see");
+        assert!(
+            !results.to_string().contains("like"),
+            "no flag for students to see"
+        );
         let table = table(&report(), &lessons());
         assert!(table.contains("9/11 !"), "{table}");
-        assert!(table.contains("<eve> lesson 03: 87% like <bob>'s"), "{table}");
+        assert!(
+            table.contains("<eve> lesson 03: 87% like <bob>'s"),
+            "{table}"
+        );
         assert_eq!(results["tests"][0]["name"], "Lesson 03: Ask for permission");
     }
 }

@@ -305,7 +305,10 @@ pub fn flags(reference: &Reference, class: &[Submitted]) -> Vec<Option<String>> 
                     .iter()
                     .filter(|_| s.tokens != reference.solution)
                     .map(|(path, earlier)| {
-                        (path, copied_functions(&s.tokens, &reference.shipped, earlier))
+                        (
+                            path,
+                            copied_functions(&s.tokens, &reference.shipped, earlier),
+                        )
                     })
                     .find(|(_, copied)| !copied.is_empty());
                 if let Some((path, copied)) = copied {
@@ -384,13 +387,29 @@ pub fn authorization_url(client: &Client, redirect_uri: &str, state: &str) -> St
     fn comments_and_layout_do_not_count_strings_do() {
         let relaid = ANSWER
             .replace("    ", "\t")
-            .replace("// 256 bits from the OS.", "/* my own /* nested */ words */")
+            .replace(
+                "// 256 bits from the OS.",
+                "/* my own /* nested */ words */",
+            )
             .replace("/// Lesson 03: a fresh state.", "");
         assert_eq!(tokens(&relaid), tokens(ANSWER));
-        assert_ne!(tokens(&ANSWER.replace("\"code\"", "\"code \"")), tokens(ANSWER));
+        assert_ne!(
+            tokens(&ANSWER.replace("\"code\"", "\"code \"")),
+            tokens(ANSWER)
+        );
         assert_eq!(
             tokens("let s = r#\"a \" // b\"#; 'x' 'a '\\n' b\"q\" // c"),
-            ["let", "s", "=", "r#\"a \" // b\"#", ";", "'x'", "'a", "'\\n'", "b\"q\""]
+            [
+                "let",
+                "s",
+                "=",
+                "r#\"a \" // b\"#",
+                ";",
+                "'x'",
+                "'a",
+                "'\\n'",
+                "b\"q\""
+            ]
         );
     }
 
@@ -401,7 +420,10 @@ pub fn authorization_url(client: &Client, redirect_uri: &str, state: &str) -> St
             submitted("bob", SHIPPED),
         ];
         let flags = flags(&reference(), &class);
-        assert!(flags[0].as_deref().unwrap().contains("reference solution"), "{flags:?}");
+        assert!(
+            flags[0].as_deref().unwrap().contains("reference solution"),
+            "{flags:?}"
+        );
         assert_eq!(flags[1], None, "as shipped is no copy");
     }
 
@@ -415,7 +437,10 @@ pub fn authorization_url(client: &Client, redirect_uri: &str, state: &str) -> St
         ] {
             let flags = flags(&reference(), &[submitted("eve", cheat)]);
             assert!(
-                flags[0].as_deref().unwrap().contains("reaches outside its file"),
+                flags[0]
+                    .as_deref()
+                    .unwrap()
+                    .contains("reaches outside its file"),
                 "{cheat}: {flags:?}"
             );
         }
@@ -428,7 +453,12 @@ pub fn authorization_url(client: &Client, redirect_uri: &str, state: &str) -> St
         let mut linked = submitted("eve", SHIPPED);
         linked.link = Some("lessons/lesson03/src/lib.rs".into());
         let flags = flags(&reference(), &[linked]);
-        assert!(flags[0].as_deref().unwrap().starts_with("a link: lessons/lesson03"));
+        assert!(
+            flags[0]
+                .as_deref()
+                .unwrap()
+                .starts_with("a link: lessons/lesson03")
+        );
     }
 
     #[test]
@@ -458,7 +488,9 @@ pub fn authorization_url(client: &Client, redirect_uri: &str, state: &str) -> St
             .replace("bytes", "buffer")
             .replace("url", "address")
             .replace("expect(\"a valid URL\")", "unwrap()");
-        let copy = own.replace("    ", "  ").replace("// 256 bits from the OS.", "");
+        let copy = own
+            .replace("    ", "  ")
+            .replace("// 256 bits from the OS.", "");
         let different = SHIPPED.replace(
             "    todo!(\"Step 1: make a fresh, unguessable state\")\n",
             "    let mut raw = [7u8; 64];\n    getrandom::fill(&mut raw).unwrap();\n    base64::encode(raw).replace('+', \"-\").replace('/', \"_\").trim_end_matches('=').to_string()\n",
@@ -469,8 +501,14 @@ pub fn authorization_url(client: &Client, redirect_uri: &str, state: &str) -> St
             submitted("cid", &different),
         ];
         let flagged = flags(&reference(), &class);
-        assert!(flagged[0].as_deref().unwrap().contains("100% like bob's"), "{flagged:?}");
-        assert!(flagged[1].as_deref().unwrap().contains("100% like ann's"), "{flagged:?}");
+        assert!(
+            flagged[0].as_deref().unwrap().contains("100% like bob's"),
+            "{flagged:?}"
+        );
+        assert!(
+            flagged[1].as_deref().unwrap().contains("100% like ann's"),
+            "{flagged:?}"
+        );
         assert_eq!(flagged[2], None, "{flagged:?}");
         // Two who both copied the solution share only the course's code.
         let class = [submitted("ann", ANSWER), submitted("bob", ANSWER)];

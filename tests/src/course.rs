@@ -104,7 +104,11 @@ impl Lesson {
         if all == 0.0 {
             return 0.0;
         }
-        let won: f64 = checks.iter().filter(|c| passed.contains(c)).map(weight).sum();
+        let won: f64 = checks
+            .iter()
+            .filter(|c| passed.contains(c))
+            .map(weight)
+            .sum();
         (f64::from(self.points()) * won / all * 100.0).round() / 100.0
     }
 }

@@ -35,7 +35,13 @@ pub fn course_files(root: &Path) -> BTreeMap<PathBuf, PathBuf> {
     let listed = std::process::Command::new("git")
         .arg("-C")
         .arg(root)
-        .args(["ls-files", "-z", "--cached", "--others", "--exclude-standard"])
+        .args([
+            "ls-files",
+            "-z",
+            "--cached",
+            "--others",
+            "--exclude-standard",
+        ])
         .stderr(std::process::Stdio::null())
         .output()
         .ok()
@@ -181,7 +187,7 @@ pub fn classroom_workflow(lessons: &[Lesson]) -> String {
          # repository into one folder and run `cargo grade --class` on it (see the\n\
          # instructor guide, book/src/appendix/instructor.md).\n\
          name: Autograding\n\
-         on: [push, workflow_dispatch]\n\
+         on: [push, repository_dispatch]\n\
          permissions:\n  checks: write\n  actions: read\n  contents: read\n\
          jobs:\n  run-autograding-tests:\n    runs-on: ubuntu-latest\n    \
          if: github.actor != 'github-classroom[bot]'\n    steps:\n\
@@ -293,12 +299,19 @@ mod tests {
         for lesson in &lessons {
             let page = Path::new("book/src").join(solution_page(lesson));
             let note = String::from_utf8_lossy(&files[&page]).into_owned();
-            assert!(note.contains(&lesson.solution) && note.len() < 600, "{note}");
+            assert!(
+                note.contains(&lesson.solution) && note.len() < 600,
+                "{note}"
+            );
         }
         let summary = &files[Path::new("book/src/SUMMARY.md")];
-        assert_eq!(summary, &std::fs::read(root.join("book/src/SUMMARY.md")).unwrap());
-        let workflow = String::from_utf8_lossy(&files[Path::new(".github/workflows/classroom.yml")])
-            .into_owned();
+        assert_eq!(
+            summary,
+            &std::fs::read(root.join("book/src/SUMMARY.md")).unwrap()
+        );
+        let workflow =
+            String::from_utf8_lossy(&files[Path::new(".github/workflows/classroom.yml")])
+                .into_owned();
         for lesson in &lessons {
             assert!(workflow.contains(&format!("-p {} --test check", lesson.package)));
         }

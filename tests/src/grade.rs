@@ -292,8 +292,7 @@ impl Runner {
     /// started (its process group) after `limit`.
     fn cargo_test(&self, package: &str, args: &[&str], limit: Duration) -> io::Result<Ended> {
         let mut command = cargo_command(&self.cargo, &self.root);
-        command
-            .args(["test", "-p", package, "--test", "check", "--color", "never"]);
+        command.args(["test", "-p", package, "--test", "check", "--color", "never"]);
         if self.all_lessons_features {
             command.args(["--features", ALL_LESSONS_FEATURES]);
         }
@@ -563,8 +562,19 @@ mod tests {
         let g = grade_from_output(&lesson(), &checks(), &out, "", true);
         assert_eq!((g.status, g.passed, g.total), (Status::NotStarted, 0, 3));
         assert_eq!((g.points, g.max_points), (0.0, 10.0));
-        assert_eq!(g.first_failure.as_deref(), Some("third_check"), "where to start");
-        let all = output(&[("first_check", "ok"), ("second_check", "ok"), ("third_check", "ok")], &[]);
+        assert_eq!(
+            g.first_failure.as_deref(),
+            Some("third_check"),
+            "where to start"
+        );
+        let all = output(
+            &[
+                ("first_check", "ok"),
+                ("second_check", "ok"),
+                ("third_check", "ok"),
+            ],
+            &[],
+        );
         let g = grade_from_output(&lesson(), &checks(), &all, "", true);
         assert_eq!((g.status, g.passed, g.points), (Status::NotStarted, 0, 0.0));
         // Started: the same output earns its share of the points.
@@ -582,13 +592,19 @@ mod tests {
             ..lesson()
         };
         let passed = |names: &[&str]| names.iter().map(|n| n.to_string()).collect::<Vec<_>>();
-        assert_eq!(lesson.score(&checks(), &passed(&["first_check", "second_check"])), 10.0);
+        assert_eq!(
+            lesson.score(&checks(), &passed(&["first_check", "second_check"])),
+            10.0
+        );
         assert_eq!(lesson.score(&checks(), &passed(&["third_check"])), 10.0);
         assert_eq!(lesson.score(&checks(), &passed(&["first_check"])), 5.0);
         assert_eq!(lesson.score(&checks(), &checks()), 20.0);
         let entry = "id = \"03\"\npackage = \"lesson03\"\nsolution = \"solution03\"\ntitle = \"t\"\nminutes = 30\nchapter = \"lesson03/index.md\"\nsteps = []\nhints = []\npoints = 20\ncheck_points = { third_check = 2 }\n";
         let parsed: Lesson = toml::from_str(entry).unwrap();
-        assert_eq!((parsed.points(), parsed.check_points), (20, lesson.check_points));
+        assert_eq!(
+            (parsed.points(), parsed.check_points),
+            (20, lesson.check_points)
+        );
     }
 
     #[test]
@@ -673,7 +689,11 @@ mod tests {
         std::fs::create_dir_all(dir).unwrap();
         let pid_file = dir.join("child.pid");
         let script = dir.join("cargo");
-        let start = if escape { "setsid sleep 600" } else { "sleep 600" };
+        let start = if escape {
+            "setsid sleep 600"
+        } else {
+            "sleep 600"
+        };
         std::fs::write(
             &script,
             format!(
@@ -689,8 +709,14 @@ mod tests {
     /// Whether a process is still running (not gone, not a zombie).
     #[cfg(unix)]
     fn running(pid: i32) -> bool {
-        std::fs::read_to_string(format!("/proc/{pid}/stat"))
-            .is_ok_and(|stat| !stat.rsplit(')').next().unwrap_or("").trim_start().starts_with('Z'))
+        std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+            !stat
+                .rsplit(')')
+                .next()
+                .unwrap_or("")
+                .trim_start()
+                .starts_with('Z')
+        })
     }
 
     /// A lesson whose checks never end is stopped at the time limit with
@@ -700,10 +726,8 @@ mod tests {
     #[test]
     fn a_lesson_that_never_ends_is_stopped_with_its_group_and_timed_out() {
         for escape in [false, true] {
-            let dir = std::env::temp_dir().join(format!(
-                "lab-grade-hang-{}-{escape}",
-                std::process::id()
-            ));
+            let dir = std::env::temp_dir()
+                .join(format!("lab-grade-hang-{}-{escape}", std::process::id()));
             let (cargo, pid_file) = hanging_cargo(&dir, escape);
             let runner = Runner {
                 cargo: cargo.into_os_string(),
@@ -734,14 +758,15 @@ mod tests {
             } else {
                 // SIGKILL is delivered at once, but the process may take a
                 // moment to be gone: wait for that, a bounded while.
-                let gone = (0..500).any(|_| {
-                    std::thread::yield_now();
-                    !running(pid) || {
-                        std::thread::sleep(Duration::from_millis(10));
-                        false
-                    }
-                });
-                assert!(gone, "the lesson's child {pid} was left running: {:?}", std::fs::read_to_string(format!("/proc/{pid}/stat")));
+                let until = Instant::now() + Duration::from_secs(5);
+                while running(pid) && Instant::now() < until {
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+                assert!(
+                    !running(pid),
+                    "the lesson's child {pid} was left running: {:?}",
+                    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                );
             }
             let _ = std::fs::remove_dir_all(&dir);
         }

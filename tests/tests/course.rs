@@ -185,7 +185,11 @@ fn every_lesson_of_lessons_toml_has_its_crates_and_suite() {
         !is_student_edition(&root),
         "solutions/ is in the instructor's checkout, never in the student edition"
     );
-    for entry in std::fs::read_dir(root.join("solutions")).into_iter().flatten().flatten() {
+    for entry in std::fs::read_dir(root.join("solutions"))
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
         let name = entry.file_name().to_string_lossy().to_string();
         assert!(
             known(&name),

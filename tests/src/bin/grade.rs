@@ -93,7 +93,9 @@ fn checkout() -> PathBuf {
         .ok()
         .and_then(|here| {
             here.ancestors()
-                .find(|dir| dir.join("lessons/lessons.toml").is_file() && dir.join("Cargo.toml").is_file())
+                .find(|dir| {
+                    dir.join("lessons/lessons.toml").is_file() && dir.join("Cargo.toml").is_file()
+                })
                 .map(Path::to_path_buf)
         })
         .unwrap_or_else(root)
@@ -104,7 +106,9 @@ fn checkout() -> PathBuf {
 /// locked, so `cargo test --locked` works there).
 fn student_edition(root: &Path, lessons: &[Lesson], dir: &Path) -> Result<ExitCode, String> {
     if lab_tests::edition::is_student_edition(root) {
-        return Err("this is the student edition already: write it from the instructor's checkout".into());
+        return Err(
+            "this is the student edition already: write it from the instructor's checkout".into(),
+        );
     }
     let files = lab_tests::edition::student_edition(root, lessons)?;
     lab_tests::edition::write(root, &files, dir)?;
@@ -132,7 +136,10 @@ fn student_edition(root: &Path, lessons: &[Lesson], dir: &Path) -> Result<ExitCo
         return Err(format!(
             "cargo could not update {}/Cargo.lock: {}",
             dir.display(),
-            String::from_utf8_lossy(&pruned.stderr).lines().last().unwrap_or("")
+            String::from_utf8_lossy(&pruned.stderr)
+                .lines()
+                .last()
+                .unwrap_or("")
         ));
     }
     eprintln!(
