@@ -273,7 +273,7 @@ mod tests {
             first_failure: message.map(|_| "a_check".into()),
             message: message.map(String::from),
             points: 0.0,
-            max_points: 10.0,
+            max_points: 10,
         }
     }
 

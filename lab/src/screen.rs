@@ -423,7 +423,7 @@ mod tests {
                 first_failure: message.map(|_| "the_check".into()),
                 message: message.map(String::from),
                 points: 0.0,
-                max_points: 10.0,
+                max_points: 10,
             },
             step: message.filter(|m| m.contains("Step")).map(|_| Step {
                 number: 1,

@@ -67,7 +67,7 @@ impl From<&Grade> for LessonReport {
             first_failure: g.first_failure.clone(),
             message: g.message.clone(),
             points: g.points,
-            max_points: g.max_points,
+            max_points: f64::from(g.max_points),
             flag: None,
         }
     }

@@ -54,7 +54,7 @@ pub struct Grade {
     /// Points earned of `max_points` (lessons.toml's `points`, shared by the
     /// checks passed); 0 unless the lesson was started.
     pub points: f64,
-    pub max_points: f64,
+    pub max_points: u32,
 }
 
 // Points are never NaN (a share of a whole number of points), so equality is total.
@@ -73,7 +73,7 @@ impl Grade {
             first_failure: None,
             message,
             points: 0.0,
-            max_points: f64::from(lesson.points()),
+            max_points: lesson.points(),
         }
     }
 
@@ -561,7 +561,7 @@ mod tests {
         );
         let g = grade_from_output(&lesson(), &checks(), &out, "", true);
         assert_eq!((g.status, g.passed, g.total), (Status::NotStarted, 0, 3));
-        assert_eq!((g.points, g.max_points), (0.0, 10.0));
+        assert_eq!((g.points, g.max_points), (0.0, 10));
         assert_eq!(
             g.first_failure.as_deref(),
             Some("third_check"),

@@ -194,7 +194,7 @@ fn grade_here(args: &Args, root: &Path, lessons: &[Lesson]) -> Result<ExitCode, 
     let passed = grades.iter().filter(|g| g.status == Status::Passed).count();
     if !json {
         let points: f64 = grades.iter().map(|g| g.points).sum();
-        let max: f64 = grades.iter().map(|g| g.max_points).sum();
+        let max: u32 = grades.iter().map(|g| g.max_points).sum();
         println!(
             "\n{passed} of {} lessons passed; {} of {max} points.",
             grades.len(),
