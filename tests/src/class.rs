@@ -279,12 +279,19 @@ fn write_if_different(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 }
 
 /// A scratch copy of the instructor's checkout, kept between runs so that a
-/// re-grade compiles only what changed.
+/// re-grade compiles only what changed. The student files are left as they
+/// are (each student's are written in turn): writing the shipped ones back
+/// would make every lesson crate build again on every re-grade.
 pub fn prepare_scratch(
     instructor: &BTreeMap<PathBuf, PathBuf>,
     scratch: &Path,
+    lessons: &[Lesson],
 ) -> std::io::Result<()> {
+    let own: Vec<PathBuf> = student_files(lessons).into_iter().map(|(_, f)| f).collect();
     for (relative, path) in instructor {
+        if own.contains(relative) && scratch.join(relative).is_file() {
+            continue;
+        }
         write_if_different(&scratch.join(relative), &std::fs::read(path)?)?;
     }
     Ok(())
@@ -409,11 +416,13 @@ pub fn grade_student(
         }
         write_if_different(&scratch.join(&relative), &bytes)?;
     }
+    eprintln!("  {name}: building every lesson's checks");
+    let built = runner.build_all(lessons)?;
     let mut grades = Vec::new();
     for (i, lesson) in lessons.iter().enumerate() {
         eprintln!("  {name}: lesson {}", lesson.id);
         let known = totals.lock().unwrap().get(&lesson.id).copied();
-        let grade = runner.grade(lesson, &lesson.package, untouched[i], known)?;
+        let grade = runner.grade_built(lesson, &built, untouched[i], known)?;
         if grade.total > 0
             && matches!(
                 grade.status,

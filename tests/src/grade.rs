@@ -267,6 +267,82 @@ const BUILD_LIMIT: Duration = Duration::from_secs(30 * 60);
 /// once, not once per feature set.
 pub const ALL_LESSONS_FEATURES: &str = "lab-tests/replicas";
 
+/// What one `cargo build` of every lesson's checks gave.
+#[derive(Debug, Default)]
+pub struct Built {
+    /// Package → its `check` test binary.
+    pub binaries: std::collections::BTreeMap<String, PathBuf>,
+    /// Package → its first compiler error, with its place.
+    pub errors: std::collections::BTreeMap<String, String>,
+    /// The build ran past its time limit.
+    pub timed_out: bool,
+}
+
+impl Built {
+    fn timed_out() -> Built {
+        Built {
+            timed_out: true,
+            ..Built::default()
+        }
+    }
+
+    /// Reads cargo's `--message-format json` lines: the test binaries built,
+    /// and each package's first error (`error[E0308]: mismatched types at
+    /// lessons/lesson03/src/lib.rs:3:1`).
+    pub fn from_messages(stdout: &str) -> Built {
+        let mut built = Built::default();
+        for line in stdout.lines() {
+            let Ok(message) = serde_json::from_str::<serde_json::Value>(line) else {
+                continue;
+            };
+            let Some(package) = message["package_id"].as_str().map(package_name) else {
+                continue;
+            };
+            match message["reason"].as_str() {
+                Some("compiler-artifact") if message["target"]["name"] == "check" => {
+                    if let Some(binary) = message["executable"].as_str() {
+                        built.binaries.insert(package, PathBuf::from(binary));
+                    }
+                }
+                Some("compiler-message") if message["message"]["level"] == "error" => {
+                    let m = &message["message"];
+                    let mut text = match m["code"]["code"].as_str() {
+                        Some(code) => format!("error[{code}]: "),
+                        None => "error: ".into(),
+                    };
+                    text.push_str(m["message"].as_str().unwrap_or(""));
+                    let spans = m["spans"].as_array().cloned().unwrap_or_default();
+                    let span = spans
+                        .iter()
+                        .find(|s| s["is_primary"] == true)
+                        .or(spans.first());
+                    if let Some(span) = span {
+                        text.push_str(&format!(
+                            " at {}:{}:{}",
+                            span["file_name"].as_str().unwrap_or("?"),
+                            span["line_start"],
+                            span["column_start"]
+                        ));
+                    }
+                    built.errors.entry(package).or_insert(text);
+                }
+                _ => {}
+            }
+        }
+        built
+    }
+}
+
+/// The package name of a cargo package id: `path+file:///…/lesson05#0.1.0`
+/// (the folder's name, when it is the package's) or `…#lesson05@0.1.0`.
+fn package_name(id: &str) -> String {
+    let (path, version) = id.rsplit_once('#').unwrap_or((id, ""));
+    match version.split_once('@') {
+        Some((name, _)) => name.to_string(),
+        None => path.rsplit('/').next().unwrap_or(path).to_string(),
+    }
+}
+
 /// How long the output of a finished `cargo test` may take to arrive.
 const PIPE_GRACE: Duration = Duration::from_secs(5);
 
@@ -296,9 +372,14 @@ impl Runner {
         if self.all_lessons_features {
             command.args(["--features", ALL_LESSONS_FEATURES]);
         }
+        command.arg("--").args(args);
+        self.run_limited(command, limit)
+    }
+
+    /// Runs `command` (stdout and stderr read whole) in a process group of
+    /// its own, stopped with the whole group after `limit`.
+    fn run_limited(&self, mut command: Command, limit: Duration) -> io::Result<Ended> {
         command
-            .arg("--")
-            .args(args)
             .env("RUST_BACKTRACE", "0")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -350,6 +431,106 @@ impl Runner {
             }),
             None => Ended::TimedOut,
         })
+    }
+
+    /// Builds the checks of every lesson given, in one `cargo build` (features
+    /// resolved once for all of them; a lesson that does not compile does not
+    /// stop the others: `--keep-going`), and says where each test binary is.
+    pub fn build_all(&self, lessons: &[Lesson]) -> io::Result<Built> {
+        let mut command = cargo_command(&self.cargo, &self.root);
+        command.args(["build", "--keep-going", "--test", "check"]);
+        command.args(["--message-format", "json", "--color", "never"]);
+        command.args(["--features", ALL_LESSONS_FEATURES]);
+        for lesson in lessons {
+            command.args(["-p", &lesson.package]);
+        }
+        let output = match self.run_limited(command, BUILD_LIMIT)? {
+            Ended::TimedOut => return Ok(Built::timed_out()),
+            Ended::Finished(output) => output,
+        };
+        let mut built = Built::from_messages(&String::from_utf8_lossy(&output.stdout));
+        if built.binaries.is_empty() && built.errors.is_empty() {
+            // cargo itself failed (a broken manifest, a lock file it may not
+            // change): its own message, for every lesson.
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            let first = stderr
+                .lines()
+                .find(|l| l.starts_with("error"))
+                .unwrap_or("cargo built nothing")
+                .to_string();
+            for lesson in lessons {
+                built.errors.insert(lesson.package.clone(), first.clone());
+            }
+        }
+        Ok(built)
+    }
+
+    /// Grades a lesson [`Runner::build_all`] built: its test binary asked for
+    /// the list of its checks, then run within [`Runner::timeout`], directly
+    /// (as `cargo test` would: in the lesson's folder), so no cargo runs again.
+    pub fn grade_built(
+        &self,
+        lesson: &Lesson,
+        built: &Built,
+        untouched: bool,
+        total: Option<usize>,
+    ) -> io::Result<Grade> {
+        let timed_out = |what: &str, limit: Duration, total: usize| Grade {
+            total,
+            ..Grade::empty(
+                lesson,
+                Status::TimedOut,
+                Some(format!(
+                    "stopped after {} s: {what} did not finish",
+                    limit.as_secs()
+                )),
+            )
+        };
+        if built.timed_out {
+            return Ok(timed_out(
+                "building the checks",
+                BUILD_LIMIT,
+                total.unwrap_or(0),
+            ));
+        }
+        let Some(binary) = built.binaries.get(&lesson.package) else {
+            let message = built
+                .errors
+                .get(&lesson.package)
+                .cloned()
+                .unwrap_or_else(|| "cargo did not build its checks".into());
+            return Ok(Grade {
+                total: total.unwrap_or(0),
+                ..Grade::empty(lesson, Status::DoesNotCompile, Some(message))
+            });
+        };
+        let dir = lesson.dir(&self.root);
+        let test_binary = |args: &[&str]| {
+            let mut command = Command::new(binary);
+            command
+                .current_dir(&dir)
+                .args(args)
+                .env("CARGO_MANIFEST_DIR", &dir)
+                .env("CARGO_PKG_NAME", &lesson.package);
+            command
+        };
+        let list =
+            match self.run_limited(test_binary(&["--list", "--format", "terse"]), self.timeout)? {
+                Ended::TimedOut => return Ok(timed_out("listing the checks", self.timeout, 0)),
+                Ended::Finished(list) => list,
+            };
+        let checks = checks_from_list(&String::from_utf8_lossy(&list.stdout));
+        let run = match self.run_limited(test_binary(&["--color", "never"]), self.timeout)? {
+            Ended::TimedOut => return Ok(timed_out("the checks", self.timeout, checks.len())),
+            Ended::Finished(run) => run,
+        };
+        Ok(grade_from_output(
+            lesson,
+            &checks,
+            &String::from_utf8_lossy(&run.stdout),
+            &String::from_utf8_lossy(&run.stderr),
+            untouched,
+        ))
     }
 
     /// Grades one lesson (or its solution) by its own test binary: first the

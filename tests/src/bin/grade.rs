@@ -155,6 +155,20 @@ fn grade_here(args: &Args, root: &Path, lessons: &[Lesson]) -> Result<ExitCode, 
     let json = args.json.is_some();
     let runner = Runner::new(root, Duration::from_secs(args.timeout));
     let mut grades: Vec<Grade> = Vec::new();
+    // The lessons' checks, built at once (not for the solutions: theirs are
+    // other packages, graded one by one).
+    let built = if args.solutions {
+        None
+    } else {
+        if !json {
+            eprintln!("building every lesson's checks…");
+        }
+        Some(
+            runner
+                .build_all(lessons)
+                .map_err(|e| format!("cannot run {}: {e}", runner.cargo.to_string_lossy()))?,
+        )
+    };
     for lesson in lessons {
         let package = if args.solutions {
             &lesson.solution
@@ -169,9 +183,11 @@ fn grade_here(args: &Args, root: &Path, lessons: &[Lesson]) -> Result<ExitCode, 
             && lesson
                 .todos_now(root)
                 .is_ok_and(|now| now == lesson.shipped_todos());
-        let grade = runner
-            .grade(lesson, package, untouched, None)
-            .map_err(|e| format!("cannot run {}: {e}", runner.cargo.to_string_lossy()))?;
+        let grade = match &built {
+            Some(built) => runner.grade_built(lesson, built, untouched, None),
+            None => runner.grade(lesson, package, untouched, None),
+        }
+        .map_err(|e| format!("cannot run {}: {e}", runner.cargo.to_string_lossy()))?;
         grades.push(grade);
     }
     if json {
@@ -242,7 +258,7 @@ fn grade_class(
             let instructor = &instructor;
             let job_dir = scratch.join(format!("job-{job}"));
             scope.spawn(move || {
-                if let Err(e) = class::prepare_scratch(instructor, &job_dir) {
+                if let Err(e) = class::prepare_scratch(instructor, &job_dir, lessons) {
                     *failure.lock().unwrap() = Some(format!(
                         "cannot write the scratch copy {}: {e}",
                         job_dir.display()
