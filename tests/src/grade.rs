@@ -953,6 +953,43 @@ mod tests {
         }
     }
 
+    /// One build of all lessons: the test binary of each that compiled, and
+    /// the first error, with its place, of each that did not.
+    #[test]
+    fn one_build_gives_each_lesson_its_binary_or_its_first_error() {
+        let messages = [
+            r#"{"reason":"compiler-artifact","package_id":"path+file:///c/lessons/lesson03#0.1.0","target":{"kind":["test"],"name":"check"},"executable":"/c/target/debug/deps/check-03"}"#,
+            r#"{"reason":"compiler-artifact","package_id":"path+file:///c/lessons/lesson03#0.1.0","target":{"kind":["lib"],"name":"lesson03"},"executable":null}"#,
+            r#"{"reason":"compiler-message","package_id":"path+file:///c/lessons/lesson05#lesson05@0.1.0","message":{"level":"warning","message":"unused","code":null,"spans":[]}}"#,
+            r#"{"reason":"compiler-message","package_id":"path+file:///c/lessons/lesson05#lesson05@0.1.0","message":{"level":"error","message":"mismatched types","code":{"code":"E0308"},"spans":[{"file_name":"lessons/lesson05/src/lib.rs","line_start":3,"column_start":1,"is_primary":true}]}}"#,
+            r#"{"reason":"compiler-message","package_id":"path+file:///c/lessons/lesson05#lesson05@0.1.0","message":{"level":"error","message":"aborting due to 1 previous error","code":null,"spans":[]}}"#,
+            "   Compiling lesson05 v0.1.0",
+        ];
+        let built = Built::from_messages(&messages.join("\n"));
+        assert_eq!(
+            built
+                .binaries
+                .get("lesson03")
+                .map(|p| p.display().to_string())
+                .as_deref(),
+            Some("/c/target/debug/deps/check-03")
+        );
+        assert_eq!(
+            built.errors.get("lesson05").map(String::as_str),
+            Some("error[E0308]: mismatched types at lessons/lesson05/src/lib.rs:3:1")
+        );
+        assert!(!built.binaries.contains_key("lesson05") && built.errors.len() == 1);
+        let runner = Runner::new(Path::new("/c"), Duration::from_secs(1));
+        let lesson = Lesson {
+            package: "lesson05".into(),
+            ..lesson()
+        };
+        let grade = runner
+            .grade_built(&lesson, &built, false, Some(10))
+            .unwrap();
+        assert_eq!((grade.status, grade.total), (Status::DoesNotCompile, 10));
+    }
+
     #[test]
     fn the_list_gives_every_check() {
         let list = "first_check: test\nsecond_check: test\n";
