@@ -315,18 +315,45 @@ fn choose_provider_from(
             scope: cli.scope.clone(),
             revoke_url: cli.revoke_url.clone(),
             device_url: cli.device_url.clone(),
+            iss: None,
         };
-        // A mock provider reached by its URL still lets --simulate-user play a lab user.
-        let origin = url::Url::parse(authorize_url)
+        // A mock provider reached by its URL still lets --simulate-user play a
+        // lab user, and one on this machine still says that it sends `iss`.
+        let parsed = url::Url::parse(authorize_url).ok();
+        let origin = parsed
+            .as_ref()
             .map(|u| u.origin().ascii_serialization())
             .unwrap_or_default();
-        let is_mock = cli.simulate_user.is_some() && mock_answers(&origin);
+        let on_this_machine = parsed
+            .as_ref()
+            .is_some_and(|u| matches!(u.host_str(), Some("127.0.0.1" | "localhost" | "[::1]")));
+        let metadata = if cli.simulate_user.is_some() || on_this_machine {
+            mock_metadata(&origin, cli.client_id.as_deref().unwrap_or(""))
+        } else {
+            None
+        };
+        let is_mock = cli.simulate_user.is_some() && metadata.is_some();
+        let client = Client {
+            iss: metadata.and_then(|m| m.iss),
+            ..client
+        };
         return Ok((client, None, is_mock));
     }
-    let (base, embedded) = match local.as_deref().filter(|url| mock_answers(url)) {
-        Some(url) => {
+    // The client id this program plays, which its metadata request announces.
+    let plays = cli.client_id.clone().unwrap_or(
+        match kind {
+            ClientKind::Confidential => MOCK_CLIENT.0,
+            ClientKind::Public => MOCK_PUBLIC_CLIENT,
+        }
+        .into(),
+    );
+    let found = local
+        .as_deref()
+        .and_then(|url| Some((url, mock_metadata(url, &plays)?)));
+    let (base, embedded, metadata) = match found {
+        Some((url, metadata)) => {
             println!("Using the mock provider at {url}");
-            (url.to_string(), None)
+            (url.to_string(), None, Some(metadata))
         }
         None => {
             let provider = MockProvider::start(Config::default())?;
@@ -340,7 +367,9 @@ fn choose_provider_from(
                     provider.base_url()
                 ),
             }
-            (provider.base_url().to_string(), Some(provider))
+            // Its metadata too: what it says, not what we think we know.
+            let metadata = mock_metadata(provider.base_url(), &plays);
+            (provider.base_url().to_string(), Some(provider), metadata)
         }
     };
     // Never the environment's secret here (see above).
@@ -371,6 +400,7 @@ fn choose_provider_from(
         scope: cli.scope.clone(),
         revoke_url: Some(format!("{base}/revoke")),
         device_url: Some(format!("{base}/device_authorization")),
+        iss: metadata.and_then(|m| m.iss),
     };
     Ok((client, embedded, true))
 }
@@ -385,18 +415,40 @@ fn local_mock() -> Option<String> {
     }
 }
 
-/// True when a mock provider's metadata answers at `base`.
-fn mock_answers(base: &str) -> bool {
+/// What a mock provider's metadata (RFC 8414 §3) tells a client.
+struct Metadata {
+    /// Its issuer, when it says it puts `iss` in every authorization answer
+    /// (`authorization_response_iss_parameter_supported`, RFC 9207 §3).
+    iss: Option<String>,
+}
+
+/// The metadata of the mock provider at `base`; `None` when none answers
+/// there, or the answer names another issuer than `base` (RFC 8414 §3.3).
+/// The request announces the program and `client_id` in its `User-Agent`,
+/// so that a class's inspector names the lesson of the flow that follows.
+fn mock_metadata(base: &str, client_id: &str) -> Option<Metadata> {
     let agent: ureq::Agent = ureq::Agent::config_builder()
+        .user_agent(crate::user_agent(client_id))
         .timeout_global(Some(Duration::from_millis(500)))
         .build()
         .into();
-    agent
+    let body = agent
         .get(&format!("{base}/.well-known/oauth-authorization-server"))
         .call()
-        .ok()
-        .and_then(|mut r| r.body_mut().read_to_string().ok())
-        .is_some_and(|body| body.contains(&format!("\"issuer\":\"{base}\"")))
+        .ok()?
+        .body_mut()
+        .read_to_string()
+        .ok()?;
+    let json: serde_json::Value = serde_json::from_str(&body).ok()?;
+    let issuer = json.get("issuer")?.as_str()?;
+    if issuer != base {
+        return None;
+    }
+    let sends_iss = json.get("authorization_response_iss_parameter_supported")
+        == Some(&serde_json::Value::Bool(true));
+    Some(Metadata {
+        iss: sends_iss.then(|| issuer.to_string()),
+    })
 }
 
 fn simulated_user(name: &str) -> Result<ResourceOwner, LabError> {
@@ -465,5 +517,90 @@ mod tests {
             client.client_secret.as_ref().map(Secret::expose),
             Some("my-own-secret")
         );
+    }
+
+    // In class, the provider's inspector names each flow's lesson and client
+    // from the User-Agent of the program's first request (the metadata).
+    #[test]
+    fn the_metadata_request_announces_the_program_and_its_client() {
+        let found = MockProvider::start(Config::default()).unwrap();
+        let base = found.base_url().to_string();
+        let mine = cli(&["--client-id", "student07-public"]);
+        choose_provider_from(&mine, ClientKind::Public, None, Some(base.clone())).unwrap();
+        choose_provider_from(&cli(&[]), ClientKind::Confidential, None, Some(base)).unwrap();
+        let agents: Vec<Option<String>> = found.events().into_iter().map(|e| e.agent).collect();
+        // This test binary is labkit's; a lesson's program says `oauth2-lab/lesson05`.
+        assert_eq!(
+            agents,
+            [
+                Some("oauth2-lab/labkit (client student07-public)".to_string()),
+                Some("oauth2-lab/labkit (client lab-client)".to_string()),
+            ]
+        );
+        assert_eq!(
+            crate::user_agent("a b(c)\n"),
+            "oauth2-lab/labkit (client abc)"
+        );
+    }
+
+    // RFC 9207 §2.4: a client checks `iss` where the provider's metadata says
+    // it sends one. The mock provider does, found or started here; a provider
+    // named by its endpoints on this machine is asked too.
+    #[test]
+    fn rfc9207_the_iss_to_check_comes_from_the_metadata() {
+        let found = MockProvider::start(Config::default()).unwrap();
+        let base = found.base_url().to_string();
+        let (client, _, _) =
+            choose_provider_from(&cli(&[]), ClientKind::Public, None, Some(base.clone())).unwrap();
+        assert_eq!(client.iss.as_deref(), Some(base.as_str()), "found");
+        let (client, embedded, _) =
+            choose_provider_from(&cli(&[]), ClientKind::Public, None, None).unwrap();
+        let embedded = embedded.unwrap();
+        assert_eq!(client.iss.as_deref(), Some(embedded.base_url()), "embedded");
+        let named = cli(&[
+            "--authorize-url",
+            &format!("{base}/authorize"),
+            "--token-url",
+            &format!("{base}/token"),
+            "--client-id",
+            "lab-public",
+        ]);
+        let (client, _, _) = choose_provider_from(&named, ClientKind::Public, None, None).unwrap();
+        assert_eq!(client.iss.as_deref(), Some(base.as_str()), "named");
+    }
+
+    // RFC 9207 §2.4: no `iss` is expected from a provider whose metadata does
+    // not promise one, or that has none (GitHub, Google, LinkedIn).
+    #[test]
+    fn rfc9207_no_iss_is_expected_unless_the_metadata_promises_it() {
+        use std::io::{Read, Write};
+        let server = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let base = format!("http://{}", server.local_addr().unwrap());
+        let body = format!(r#"{{"issuer":"{base}","authorization_endpoint":"{base}/authorize"}}"#);
+        std::thread::spawn(move || {
+            for stream in server.incoming().take(2) {
+                let mut stream = stream.unwrap();
+                let mut buffer = [0u8; 4096];
+                let _ = stream.read(&mut buffer);
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            }
+        });
+        let (client, _, _) =
+            choose_provider_from(&cli(&[]), ClientKind::Public, None, Some(base.clone())).unwrap();
+        assert_eq!(client.iss, None, "metadata without the promise");
+        let named = cli(&[
+            "--authorize-url",
+            "https://github.com/login/oauth/authorize",
+            "--token-url",
+            "https://github.com/login/oauth/access_token",
+            "--client-id",
+            "my-app",
+        ]);
+        let (client, _, _) = choose_provider_from(&named, ClientKind::Public, None, None).unwrap();
+        assert_eq!(client.iss, None, "a provider elsewhere is not asked");
     }
 }

@@ -90,11 +90,48 @@ pub fn listen_with(port: u16, limits: ListenLimits) -> Result<Listener, LabError
         .map_err(|e| LabError(format!("cannot listen on 127.0.0.1:{port}: {e}")))
 }
 
+/// The course program running: `lesson05` or `solution05` from the name of
+/// the executable (`cargo run -p lesson05` runs `lesson05`, a test binary is
+/// `lesson05-<hash>`), else `labkit`.
+fn program() -> String {
+    let stem = std::env::current_exe()
+        .ok()
+        .and_then(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
+        .unwrap_or_default();
+    ["lesson", "solution"]
+        .iter()
+        .find_map(|prefix| {
+            let digits = stem.strip_prefix(prefix)?.get(..2)?;
+            digits
+                .bytes()
+                .all(|b| b.is_ascii_digit())
+                .then(|| format!("{prefix}{digits}"))
+        })
+        .unwrap_or_else(|| "labkit".into())
+}
+
+/// The `User-Agent` of labkit's own requests, `oauth2-lab/lesson05 (client
+/// lab-client)`: in class, the provider's inspector shows which lesson a flow
+/// comes from.
+pub(crate) fn user_agent(client_id: &str) -> String {
+    // Only what a header value may hold, and no parenthesis to end the comment early.
+    let client_id: String = client_id
+        .chars()
+        .filter(|c| c.is_ascii_graphic() && !matches!(c, '(' | ')'))
+        .collect();
+    if client_id.is_empty() {
+        format!("oauth2-lab/{}", program())
+    } else {
+        format!("oauth2-lab/{} (client {client_id})", program())
+    }
+}
+
 /// `GET {api_url}/me` with the access token, for a program's last line ("Signed
 /// in as …"); `None` when the API refuses the token (401). Lesson 05 teaches
 /// API calls; the later lessons' programs use this one.
 pub fn read_profile(api_url: &str, token: &Secret) -> Result<Option<Profile>, LabError> {
     let agent: ureq::Agent = ureq::Agent::config_builder()
+        .user_agent(user_agent(""))
         .http_status_as_error(false)
         .timeout_global(Some(std::time::Duration::from_secs(30)))
         .build()

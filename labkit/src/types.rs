@@ -59,6 +59,10 @@ pub struct Client {
     pub revoke_url: Option<String>,
     /// The device authorization endpoint (RFC 8628), if the provider has one (lesson 09).
     pub device_url: Option<String>,
+    /// The `iss` every answer of the provider carries (RFC 9207): its issuer,
+    /// e.g. `http://127.0.0.1:9000`, when its metadata says it sends one;
+    /// `None` when it does not (GitHub, Google, LinkedIn), and then none is checked.
+    pub iss: Option<String>,
 }
 // ANCHOR_END: client
 
@@ -270,6 +274,14 @@ pub enum CallbackError {
     TimedOut,
     /// The listener itself failed.
     Listener(String),
+    /// An answer with our state named another issuer, or none, although the
+    /// provider always names itself (RFC 9207 §2.4): it may come from another
+    /// provider (a mix-up attack), so its code must not be used.
+    MixUp {
+        expected: String,
+        /// The `iss` it carried; `None`: missing, or sent twice.
+        got: Option<String>,
+    },
 }
 // ANCHOR_END: callback_error
 
@@ -299,6 +311,23 @@ impl fmt::Display for CallbackError {
                 "nobody came back from the browser in time: if the provider showed an error page, check --client-id and the registered redirect URI; else open the URL printed above, or use a longer --timeout"
             ),
             CallbackError::Listener(e) => write!(f, "the local listener failed: {e}"),
+            CallbackError::MixUp { expected, got } => {
+                match got {
+                    // `{:?}`: the value came from whoever sent the request; quoted, it stays one line.
+                    Some(got) => write!(
+                        f,
+                        "mix-up: the answer with our state says it comes from {got:?}, not from {expected:?} that this program asked (RFC 9207 §2.4)"
+                    )?,
+                    None => write!(
+                        f,
+                        "mix-up: the answer with our state does not name its issuer exactly once, and {expected:?} always does (RFC 9207 §2.4)"
+                    )?,
+                }
+                write!(
+                    f,
+                    "; its code was not used: run again, and log in only on the page this program opens"
+                )
+            }
         }
     }
 }

@@ -54,6 +54,22 @@ fn error_messages_say_what_happened_and_what_to_do() {
         }
         .to_string(),
         CallbackError::TimedOut.to_string(),
+        CallbackError::MixUp {
+            expected: "http://127.0.0.1:9000".into(),
+            got: Some("http://attacker.example".into()),
+        }
+        .to_string(),
+        CallbackError::MixUp {
+            expected: "http://127.0.0.1:9000".into(),
+            got: None,
+        }
+        .to_string(),
+        // The value comes from whoever sent the request: it stays on one line.
+        CallbackError::MixUp {
+            expected: "http://127.0.0.1:9000".into(),
+            got: Some("http://attacker.example\nerror: all is fine".into()),
+        }
+        .to_string(),
         ApiError::Unauthorized {
             description: "the access token has expired".into(),
         }

@@ -205,13 +205,21 @@ fn check_client(app: &App, params: &Params) -> Result<Checked, String> {
     })
 }
 
-/// The rest of the request (RFC 6749 §4.1.1, §3.3; RFC 7636 §4.3): response
-/// type, scope, PKCE. A problem here goes back to the client (§4.1.2.1).
-fn check_request(
-    app: &App,
-    client: usize,
-    params: &Params,
-) -> Result<(Scopes, Option<String>), Refusal> {
+/// Longest `nonce` accepted: OpenID Connect sets no limit, but it comes back
+/// in every ID token, so a client has no reason to send more.
+pub const MAX_NONCE_LEN: usize = 255;
+
+/// What a good request asks for.
+struct Asked {
+    scope: Scopes,
+    challenge: Option<String>,
+    nonce: Option<String>,
+}
+
+/// The rest of the request (RFC 6749 §4.1.1, §3.3; RFC 7636 §4.3; OpenID
+/// Connect Core 1.0 §3.1.2.1): response type, scope, PKCE, nonce. A problem
+/// here goes back to the client (§4.1.2.1).
+fn check_request(app: &App, client: usize, params: &Params) -> Result<Asked, Refusal> {
     if let Some(name) = params.any_repeated() {
         return Err(refuse(
             "invalid_request",
@@ -297,7 +305,31 @@ fn check_request(
             Some(challenge.to_string())
         }
     };
-    Ok((scope, challenge))
+    // OpenID Connect Core 1.0 §3.1.2.1: the nonce comes back in the ID token,
+    // binding it to this request (§15.5.2, replay). A public client has no
+    // secret to prove the code is its own beyond PKCE; here it must send one.
+    let nonce = get("nonce");
+    if nonce.is_some_and(|n| n.len() > MAX_NONCE_LEN) {
+        return Err(refuse(
+            "invalid_request",
+            format!("nonce is longer than {MAX_NONCE_LEN} characters: send a shorter random value"),
+        ));
+    }
+    let openid = scope.contains(Scopes::parse("openid").expect("a known scope"));
+    if openid && nonce.is_none() && client.is_public() {
+        return Err(refuse(
+            "invalid_request",
+            format!(
+                "{} is a public client asking for scope openid: send a nonce, a new random value that the ID token will carry back (OpenID Connect Core 1.0 §3.1.2.1)",
+                client.id
+            ),
+        ));
+    }
+    Ok(Asked {
+        scope,
+        challenge,
+        nonce: nonce.map(str::to_string),
+    })
 }
 
 fn describe_request(params: &Params, step: &mut Step) {
@@ -306,7 +338,7 @@ fn describe_request(params: &Params, step: &mut Step) {
             "client_id" | "redirect_uri" | "response_type" | "scope" | "code_challenge_method" => {
                 step.param(name, value)
             }
-            "state" | "code_challenge" => step.param(name, shorten(value)),
+            "state" | "code_challenge" | "nonce" => step.param(name, shorten(value)),
             _ => {}
         }
     }
@@ -332,7 +364,7 @@ pub fn get(app: &App, req: &Request, step: &mut Step) -> Response {
     };
     let flow = app.store().new_flow();
     step.flow = Some(flow);
-    let (scope, challenge) = match check_request(app, checked.client, &params) {
+    let asked = match check_request(app, checked.client, &params) {
         Ok(ok) => ok,
         Err(refusal) => return redirect_error(app, &checked, &refusal, 302, step),
     };
@@ -345,15 +377,16 @@ pub fn get(app: &App, req: &Request, step: &mut Step) -> Response {
         let user = app
             .user_index(username)
             .expect("auto-approve user is checked at start");
-        return approve(app, &checked, user, scope, challenge, flow, 302, step);
+        return approve(app, &checked, user, asked, flow, 302, step);
     }
     let pending = Pending {
         client: checked.client,
         redirect_uri: checked.redirect_uri.clone(),
         redirect_uri_sent: checked.redirect_uri_sent,
         state: checked.state.clone(),
-        scope,
-        challenge,
+        scope: asked.scope,
+        challenge: asked.challenge,
+        nonce: asked.nonce,
         flow,
         expires_at: app.now() + PENDING_TTL_MS,
     };
@@ -363,7 +396,7 @@ pub fn get(app: &App, req: &Request, step: &mut Step) -> Response {
     pages::consent(&Consent {
         request_id: &request_id,
         client: &app.config.clients[checked.client],
-        scope,
+        scope: asked.scope,
         redirect_uri: &checked.redirect_uri,
         users: &app.config.users,
         error: None,
@@ -372,24 +405,26 @@ pub fn get(app: &App, req: &Request, step: &mut Step) -> Response {
 }
 
 /// Issues a code and sends the browser back (RFC 6749 §4.1.2, RFC 9207).
-#[allow(clippy::too_many_arguments)]
+/// The user logged in now: the ID token's `auth_time`.
 fn approve(
     app: &App,
     checked: &Checked,
     user: usize,
-    scope: Scopes,
-    challenge: Option<String>,
+    asked: Asked,
     flow: FlowId,
     status: u16,
     step: &mut Step,
 ) -> Response {
+    let scope = asked.scope;
     let details = CodeDetails {
         client: checked.client,
         user,
         redirect_uri: checked.redirect_uri.clone(),
         redirect_uri_sent: checked.redirect_uri_sent,
         scope,
-        challenge,
+        challenge: asked.challenge,
+        nonce: asked.nonce,
+        auth_time: app.now(),
         flow,
     };
     let expires_at = app.now() + app.config.code_ttl.as_millis() as u64;
@@ -490,16 +525,12 @@ pub fn post(app: &App, req: &Request, step: &mut Step) -> Response {
             if app.store().remove_pending(&request_id).is_none() {
                 return error_page(400, "this login form was already used".into(), step);
             }
-            approve(
-                app,
-                &checked,
-                user,
-                pending.scope,
-                pending.challenge,
-                pending.flow,
-                303,
-                step,
-            )
+            let asked = Asked {
+                scope: pending.scope,
+                challenge: pending.challenge,
+                nonce: pending.nonce,
+            };
+            approve(app, &checked, user, asked, pending.flow, 303, step)
         }
         _ => error_page(
             400,

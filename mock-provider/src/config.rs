@@ -4,7 +4,8 @@
 //! lists them): the book, the lessons and outside tools rely on `lab-client`,
 //! `lab-public`, `alice` and `bob`.
 
-use std::path::Path;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -13,8 +14,15 @@ use serde::Deserialize;
 use crate::clock::{Clock, SystemClock};
 
 /// The scopes the resource server knows, with the words the consent page uses.
+/// `openid` asks for an ID token (OpenID Connect Core 1.0 §3.1.2.1); `email`
+/// adds the email claims to it and to `/userinfo` (§5.4).
 pub const SCOPES: &[(&str, &str)] = &[
+    (
+        "openid",
+        "Know who you are: sign you in with your account here",
+    ),
     ("profile", "See your name, username and email address"),
+    ("email", "See your email address"),
     ("posts:read", "Read your private posts"),
 ];
 
@@ -125,6 +133,24 @@ pub struct User {
 }
 
 impl User {
+    /// The user's subject identifier, the `sub` of ID tokens and `/userinfo`
+    /// (OpenID Connect Core 1.0 §2, §8): stable (the same for this username
+    /// on every run and every copy of the course), opaque (neither the
+    /// username nor the email, which may change or be reused), 22 base64url
+    /// characters.
+    ///
+    /// ```
+    /// let alice = &mock_provider::builtin_users()[0];
+    /// assert_eq!(alice.subject(), alice.subject());
+    /// assert!(!alice.subject().contains("alice"));
+    /// ```
+    pub fn subject(&self) -> String {
+        use base64::Engine;
+        use sha2::Digest;
+        let digest = sha2::Sha256::digest(format!("oauth2-lab subject {}", self.username));
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&digest[..16])
+    }
+
     /// True for the lab's demo users (alice, bob), whose passwords are public:
     /// pages and the banner show them. A class's own users (`--config`) keep
     /// theirs private.
@@ -194,6 +220,45 @@ pub fn builtin_users() -> Vec<User> {
     ]
 }
 
+/// Class mode (`--class`, or a `[class]` table in `--config`): the demo users
+/// are removed (refused at login, their passwords shown nowhere), so every flow
+/// belongs to a student. `mock-provider class-init` writes such a file.
+///
+/// ```toml
+/// [class]
+/// [[class.student]]
+/// username = "student01"
+/// clients = ["student01-app", "student01-public"]
+/// ```
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Class {
+    /// The students, each with the client ids their programs use; with none,
+    /// every user of `--config` is a student.
+    #[serde(default)]
+    pub student: Vec<Student>,
+}
+
+/// A student of a class: a user, and the client ids that name their flows
+/// before they log in.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Student {
+    pub username: String,
+    #[serde(default)]
+    pub clients: Vec<String>,
+}
+
+impl Class {
+    /// The student whose client this is, if any.
+    pub fn student_of_client(&self, client_id: &str) -> Option<&str> {
+        self.student
+            .iter()
+            .find(|s| s.clients.iter().any(|c| c == client_id))
+            .map(|s| s.username.as_str())
+    }
+}
+
 /// Where the trace of protocol steps goes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TraceOutput {
@@ -226,6 +291,20 @@ pub struct Config {
     /// Host names the provider answers to besides its own loopback names
     /// (`--allow-host`): a name a proxy or tunnel in front of it is reached by.
     pub allowed_hosts: Vec<String>,
+    /// Class mode (see [`Class`]); `None` outside class.
+    pub class: Option<Class>,
+    /// Every trace step is also appended here, as JSON Lines (`--events-file`).
+    pub events_file: Option<PathBuf>,
+    /// Where to listen instead of 127.0.0.1:`port` (`--listen`); an address
+    /// that is not loopback needs `public_url`.
+    pub listen: Option<SocketAddr>,
+    /// The URL students reach the provider by (`--public-url`): the issuer,
+    /// and a name the Host check accepts.
+    pub public_url: Option<String>,
+    /// A new ID token signing key every period, by `clock` (`--rotate-keys`);
+    /// the previous key stays in the JWK Set one more period. `None`: one key
+    /// for the provider's life.
+    pub rotate_keys: Option<Duration>,
 }
 
 impl Default for Config {
@@ -244,6 +323,11 @@ impl Default for Config {
             trace: TraceOutput::Quiet,
             limits: crate::http::Limits::default(),
             allowed_hosts: Vec::new(),
+            class: None,
+            events_file: None,
+            listen: None,
+            public_url: None,
+            rotate_keys: None,
         }
     }
 }
@@ -279,6 +363,8 @@ impl Config {
             client: Vec<Client>,
             #[serde(default)]
             user: Vec<User>,
+            #[serde(default)]
+            class: Option<Class>,
         }
         let file: File = toml::from_str(text).map_err(|e| e.to_string())?;
         for client in file.client {
@@ -335,6 +421,28 @@ impl Config {
                 return Err(format!("user {:?} is registered twice", user.username));
             }
             self.users.push(user);
+        }
+        if let Some(class) = file.class {
+            for student in &class.student {
+                if !self.users.iter().any(|u| u.username == student.username) {
+                    return Err(format!(
+                        "class student {:?} is not a [[user]]: add the user or remove the student",
+                        student.username
+                    ));
+                }
+                if let Some(id) = student
+                    .clients
+                    .iter()
+                    .find(|id| !self.clients.iter().any(|c| &c.id == *id))
+                {
+                    return Err(format!(
+                        "class student {:?}: client {id:?} is not a [[client]]: add the client or remove it from the student",
+                        student.username
+                    ));
+                }
+            }
+            let mine = self.class.get_or_insert_with(Class::default);
+            mine.student.extend(class.student);
         }
         Ok(())
     }

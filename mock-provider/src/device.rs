@@ -366,9 +366,10 @@ pub fn poll(
             device.state = DeviceState::Spent;
             let (scope, flow) = (device.scope, device.flow);
             let (token_exp, refresh_exp) = expiries(app, now);
-            let (_, issued) = store.new_grant(client, user, scope, flow, token_exp, refresh_exp);
+            let (_, issued) =
+                store.new_grant(client, user, scope, flow, now, (token_exp, refresh_exp));
             drop(store);
-            Ok(success(app, &issued, scope, user, step))
+            Ok(success(app, &issued, scope, user, None, step))
         }
         DeviceState::Spent => unreachable!("checked above"),
     }

@@ -217,30 +217,48 @@ pub fn expiries(app: &App, now: u64) -> (u64, u64) {
     )
 }
 
-/// RFC 6749 §5.1: a successful token answer, for the code, refresh and device grants.
+/// A signed ID token (OpenID Connect Core 1.0 §2) and the `kid` of its key.
+pub struct IdToken {
+    pub jwt: String,
+    pub kid: String,
+}
+
+/// RFC 6749 §5.1: a successful token answer, for the code, refresh and device
+/// grants; with `id_token` when the grant has scope `openid` (OpenID Connect
+/// Core 1.0 §3.1.3.3, §12.2).
 pub fn success(
     app: &App,
     issued: &Issued,
     scope: Scopes,
     user: usize,
+    id_token: Option<&IdToken>,
     step: &mut Step,
 ) -> Response {
     step.user = Some(app.config.users[user].username.clone());
     step.outcome = format!(
-        "tokens for {}: access {} ({} s), refresh {}, scope {scope}",
+        "tokens for {}: access {} ({} s), refresh {}{}, scope {scope}",
         app.config.users[user].username,
         shorten(&issued.access_token),
         app.config.token_ttl.as_secs(),
         shorten(&issued.refresh_token),
+        id_token
+            // The kid is public (the JWK Set lists it); its start tells keys apart.
+            .map(|t| format!(
+                ", ID token {} (kid {}…)",
+                shorten(&t.jwt),
+                t.kid.get(..8).unwrap_or(&t.kid)
+            ))
+            .unwrap_or_default(),
     );
-    no_store(json(
-        200,
-        &json!({
-            "access_token": issued.access_token,
-            "token_type": "Bearer",
-            "expires_in": app.config.token_ttl.as_secs(),
-            "refresh_token": issued.refresh_token,
-            "scope": scope.to_string(),
-        }),
-    ))
+    let mut body = json!({
+        "access_token": issued.access_token,
+        "token_type": "Bearer",
+        "expires_in": app.config.token_ttl.as_secs(),
+        "refresh_token": issued.refresh_token,
+        "scope": scope.to_string(),
+    });
+    if let Some(t) = id_token {
+        body["id_token"] = Value::String(t.jwt.clone());
+    }
+    no_store(json(200, &body))
 }

@@ -294,6 +294,7 @@ impl Server {
             free: Vec::new(),
             open: 0,
             accept_stalled: false,
+            accept_pending: false,
         };
         let flag = stopping.clone();
         let thread = std::thread::Builder::new()
@@ -361,6 +362,8 @@ enum Parsed {
     Done {
         request: Request,
         keep_alive: bool,
+        /// An HTTP/1.0 request asking to keep the connection (RFC 9112 §9.3).
+        kept_1_0: bool,
         used: usize,
         expects_continue: bool,
     },
@@ -544,6 +547,7 @@ fn parse(buf: &[u8], limits: &Limits, peer: SocketAddr) -> Result<Parsed, Reject
             peer,
         },
         keep_alive,
+        kept_1_0: keep_alive && version == 0,
         used,
         expects_continue,
     })
@@ -652,6 +656,11 @@ struct Conn {
     shut: bool,
     /// Registered for writability too: an answer did not fit the socket.
     want_write: bool,
+    /// In the poll set. A connection joins it only once a read or a write
+    /// would block: one that brings its whole request at once and asks for
+    /// `Connection: close` is answered and closed without ever joining,
+    /// which saves a system call per connection.
+    registered: bool,
 }
 
 impl Conn {
@@ -682,7 +691,14 @@ struct EventLoop {
     open: usize,
     /// Accepting failed (out of descriptors): try again shortly.
     accept_stalled: bool,
+    /// More connections may wait to be accepted: a turn accepts at most
+    /// `ACCEPT_BATCH`, so that a flood of new connections cannot keep the
+    /// loop from the connections it already holds.
+    accept_pending: bool,
 }
+
+/// Connections accepted per turn of the loop.
+const ACCEPT_BATCH: usize = 64;
 
 impl EventLoop {
     fn run(&mut self, stopping: &AtomicBool) {
@@ -697,6 +713,9 @@ impl EventLoop {
             let mut timeout = next_sweep.saturating_duration_since(Instant::now());
             if self.accept_stalled {
                 timeout = timeout.min(Duration::from_millis(10));
+            }
+            if self.accept_pending {
+                timeout = Duration::ZERO;
             }
             let polled = self.poll.poll(&mut events, Some(timeout));
             if polled.is_err_and(|e| e.kind() != io::ErrorKind::Interrupted) {
@@ -713,7 +732,7 @@ impl EventLoop {
                     mio::Token(t) => self.ready(t - FIRST_CONN),
                 }
             }
-            if self.accept_stalled {
+            if self.accept_stalled || self.accept_pending {
                 self.accept();
             }
             let now = Instant::now();
@@ -726,7 +745,8 @@ impl EventLoop {
 
     fn accept(&mut self) {
         self.accept_stalled = false;
-        loop {
+        self.accept_pending = false;
+        for _ in 0..ACCEPT_BATCH {
             match self.listener.accept() {
                 Ok((stream, peer)) => {
                     if self.open >= self.bound {
@@ -746,9 +766,12 @@ impl EventLoop {
                 Err(_) => {}
             }
         }
+        // The batch is used up: the rest wait for the next turn (no edge will
+        // come for them).
+        self.accept_pending = true;
     }
 
-    fn add(&mut self, mut stream: mio::net::TcpStream, peer: SocketAddr) {
+    fn add(&mut self, stream: mio::net::TcpStream, peer: SocketAddr) {
         if cfg!(not(any(
             target_os = "linux",
             target_os = "android",
@@ -761,19 +784,6 @@ impl EventLoop {
             self.conns.push(None);
             self.conns.len() - 1
         });
-        if self
-            .poll
-            .registry()
-            .register(
-                &mut stream,
-                mio::Token(index + FIRST_CONN),
-                mio::Interest::READABLE,
-            )
-            .is_err()
-        {
-            self.free.push(index);
-            return;
-        }
         self.conns[index] = Some(Conn {
             stream,
             peer,
@@ -789,10 +799,11 @@ impl EventLoop {
             paused: false,
             shut: false,
             want_write: false,
+            registered: false,
         });
         self.open += 1;
-        // Whatever arrived with the connection is read now: an edge may have
-        // come before the registration.
+        // Whatever arrived with the connection is read now; the connection
+        // joins the poll set when a read would block (`ready`).
         self.ready(index);
     }
 
@@ -866,7 +877,7 @@ impl EventLoop {
         let _ = write_response(
             &mut conn.output,
             &Response::text(r.status, &r.reason),
-            true,
+            Some("close"),
             false,
         );
         conn.phase = Phase::Lingering { drained: 0 };
@@ -909,7 +920,10 @@ impl EventLoop {
                     conn.input.extend_from_slice(&chunk[..n]);
                     self.answer(index);
                 }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    self.watch(index);
+                    return;
+                }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(_) => {
                     self.close(index);
@@ -966,6 +980,7 @@ impl EventLoop {
                 Ok(Parsed::Done {
                     request,
                     keep_alive,
+                    kept_1_0,
                     used,
                     expects_continue,
                 }) => {
@@ -987,7 +1002,15 @@ impl EventLoop {
                     .unwrap_or_else(|_| {
                         Response::text(500, "the mock provider hit a bug: please report it")
                     });
-                    let _ = write_response(&mut conn.output, &response, !keep_alive, head_only);
+                    let connection = if !keep_alive {
+                        Some("close")
+                    } else if kept_1_0 {
+                        // An HTTP/1.0 client keeps the connection only when told so.
+                        Some("keep-alive")
+                    } else {
+                        None
+                    };
+                    let _ = write_response(&mut conn.output, &response, connection, head_only);
                     if !keep_alive {
                         conn.phase = Phase::Closing;
                     }
@@ -1006,13 +1029,41 @@ impl EventLoop {
         self.flush(index);
     }
 
+    /// Puts the connection in the poll set, or updates its interest: reads
+    /// always, writes while an answer waits for room. Registering an
+    /// edge-triggered socket that is already ready reports it at once, so
+    /// nothing that arrived before is missed.
+    fn watch(&mut self, index: usize) {
+        let Some(conn) = self.conns[index].as_mut() else {
+            return;
+        };
+        let token = mio::Token(index + FIRST_CONN);
+        let interest = if conn.want_write {
+            mio::Interest::READABLE | mio::Interest::WRITABLE
+        } else {
+            mio::Interest::READABLE
+        };
+        let registry = self.poll.registry();
+        let done = if conn.registered {
+            registry.reregister(&mut conn.stream, token, interest)
+        } else {
+            registry.register(&mut conn.stream, token, interest)
+        };
+        if done.is_ok() {
+            conn.registered = true;
+        } else {
+            self.close(index);
+        }
+    }
+
     /// Sends what is pending, as far as the socket takes it.
     fn flush(&mut self, index: usize) {
         let Some(conn) = self.conns[index].as_mut() else {
             return;
         };
+        let last = conn.phase == Phase::Closing;
         while conn.sent < conn.output.len() {
-            match conn.stream.write(&conn.output[conn.sent..]) {
+            match send(conn, last) {
                 Ok(0) => {
                     self.close(index);
                     return;
@@ -1025,16 +1076,7 @@ impl EventLoop {
                     // Only now is writability worth an event.
                     if !conn.want_write {
                         conn.want_write = true;
-                        let token = mio::Token(index + FIRST_CONN);
-                        let both = mio::Interest::READABLE | mio::Interest::WRITABLE;
-                        if self
-                            .poll
-                            .registry()
-                            .reregister(&mut conn.stream, token, both)
-                            .is_err()
-                        {
-                            self.close(index);
-                        }
+                        self.watch(index);
                     }
                     return;
                 }
@@ -1066,6 +1108,19 @@ impl EventLoop {
             _ => {}
         }
     }
+}
+
+/// Writes the pending answer. The last answer on a connection that closes
+/// is held back (`MSG_MORE`) until `close`, so that Linux sends it and the FIN
+/// in one segment: one wake-up of the client instead of two.
+fn send(conn: &mut Conn, last: bool) -> io::Result<usize> {
+    let pending = &conn.output[conn.sent..];
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    if last {
+        return socket2::SockRef::from(&conn.stream).send_with_flags(pending, libc::MSG_MORE);
+    }
+    let _ = last;
+    conn.stream.write(pending)
 }
 
 fn is_out_of_fds(e: &io::Error) -> bool {
@@ -1119,7 +1174,7 @@ fn reason_phrase(status: u16) -> &'static str {
 fn write_response(
     out: &mut Vec<u8>,
     response: &Response,
-    close: bool,
+    connection: Option<&str>,
     head_only: bool,
 ) -> io::Result<()> {
     out.reserve(256 + response.body.len());
@@ -1137,8 +1192,8 @@ fn write_response(
         out.extend_from_slice(b"\r\n");
     }
     write!(out, "Content-Length: {}\r\n", response.body.len())?;
-    if close {
-        out.extend_from_slice(b"Connection: close\r\n");
+    if let Some(connection) = connection {
+        write!(out, "Connection: {connection}\r\n")?;
     }
     out.extend_from_slice(b"\r\n");
     if !head_only {

@@ -90,6 +90,10 @@ a{color:var(--wait)}
 .fresh{animation:fresh 2.5s ease-out}
 @keyframes fresh{from{background:#fff6c9}to{background:transparent}}
 footer{margin-top:2rem;color:var(--muted);font-size:.88rem}
+.picker{display:flex;flex-wrap:wrap;gap:.3rem .5rem;align-items:center;margin:.9rem 0 0;font-size:.9rem}
+.picker span{color:var(--muted)}
+.picker a{padding:.1rem .55rem;border:1px solid var(--line);border-radius:99px;background:#fff;text-decoration:none}
+.picker a.on{background:var(--wait);border-color:var(--wait);color:#fff}
 @media (max-width:50rem){.stages{grid-template-columns:1fr 1fr}.step{grid-template-columns:1fr}}
 "#;
 
@@ -100,7 +104,7 @@ const SCRIPT: &str = r#"
   var live = document.getElementById("live");
   function say(text, kind) { live.textContent = text; live.className = "live " + kind; }
   function swapIn() {
-    return fetch("/_lab", { cache: "no-store" })
+    return fetch(location.pathname + location.search, { cache: "no-store" })
       .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.text(); })
       .then(function (html) {
         var doc = new DOMParser().parseFromString(html, "text/html");
@@ -140,18 +144,134 @@ static POLICY: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
-/// `GET /_lab`.
-pub fn page(app: &App) -> Response {
-    let events = app.trace.since(0);
-    let last_seq = events.last().map_or(0, |e| e.seq);
+/// The `student` a request filters by (`?student=NAME`); `Err` for a bad query.
+fn student_param(req: &Request) -> Result<Option<String>, ()> {
+    let params = Params::parse(req.query.as_deref().unwrap_or("").as_bytes()).map_err(|_| ())?;
+    match params.get("student") {
+        Ok(v) => Ok(v.map(str::to_string)),
+        Err(_) => Err(()),
+    }
+}
+
+/// A course program's announcement in its `User-Agent`, `oauth2-lab/lesson05
+/// (client student01-app)`: the program, and the client id it plays.
+fn announced(agent: &str) -> Option<(&str, Option<&str>)> {
+    let rest = agent.strip_prefix("oauth2-lab/")?;
+    let (program, more) = rest.split_once(' ').unwrap_or((rest, ""));
+    let client = more
+        .trim()
+        .strip_prefix("(client ")
+        .and_then(|c| c.strip_suffix(')'));
+    Some((program, client))
+}
+
+/// The client id of a flow: the one its requests name, or the one that traded
+/// its code or called the API.
+fn flow_client<'a>(steps: &[&'a Event]) -> &'a str {
+    steps
+        .iter()
+        .find_map(|e| param(e, "client_id"))
+        .or_else(|| {
+            steps
+                .iter()
+                .find(|e| {
+                    matches!(
+                        kind(e),
+                        Kind::Code | Kind::Refresh | Kind::DevicePoll | Kind::Api
+                    )
+                })
+                .map(|e| e.actor.as_str())
+        })
+        .unwrap_or("")
+}
+
+/// The lesson a flow comes from: announced by one of its own requests, or else
+/// by the latest announcement for its client before the flow began (a
+/// program reads the provider's metadata before it sends the browser off).
+/// In class mode only a student's own client is looked up so: a client
+/// every student shares (`lab-client`) would lend one student's lesson to another.
+fn flow_lesson<'a>(app: &App, all: &'a [Event], steps: &[&'a Event]) -> Option<&'a str> {
+    if let Some(program) = steps
+        .iter()
+        .find_map(|e| e.agent.as_deref().and_then(announced).map(|(p, _)| p))
+    {
+        return Some(program);
+    }
+    let client = flow_client(steps);
+    let first = steps.first()?.seq;
+    let shared = app
+        .config
+        .class
+        .as_ref()
+        .is_some_and(|c| c.student_of_client(client).is_none());
+    if client.is_empty() || shared {
+        return None;
+    }
+    all.iter()
+        .rev()
+        .filter(|e| e.seq < first)
+        .filter_map(|e| e.agent.as_deref().and_then(announced))
+        .find(|(_, c)| *c == Some(client))
+        .map(|(p, _)| p)
+}
+
+/// The student a flow belongs to: whoever logged in, else the student whose
+/// client it is (so a flow is named before the login).
+fn flow_student<'a>(app: &'a App, steps: &[&'a Event]) -> Option<&'a str> {
+    steps.iter().find_map(|e| e.user.as_deref()).or_else(|| {
+        app.config
+            .class
+            .as_ref()
+            .and_then(|c| c.student_of_client(flow_client(steps)))
+    })
+}
+
+/// True when a step outside any flow is about `student`: it names them, or
+/// one of their clients (as a parameter, as the caller, or in its program's
+/// announcement).
+fn loose_of(app: &App, e: &Event, student: &str) -> bool {
+    e.user.as_deref() == Some(student)
+        || app.config.class.as_ref().is_some_and(|c| {
+            let announced = e.agent.as_deref().and_then(announced).and_then(|(_, c)| c);
+            [param(e, "client_id"), Some(e.actor.as_str()), announced]
+                .into_iter()
+                .flatten()
+                .any(|client| c.student_of_client(client) == Some(student))
+        })
+}
+
+/// The flows of `events`, by number, and the steps outside any, kept to
+/// `student`'s when one is given.
+type Grouped<'a> = (BTreeMap<u64, Vec<&'a Event>>, Vec<&'a Event>);
+
+fn group<'a>(app: &'a App, events: &'a [Event], student: Option<&str>) -> Grouped<'a> {
     let mut flows: BTreeMap<u64, Vec<&Event>> = BTreeMap::new();
     let mut loose = Vec::new();
-    for event in &events {
+    for event in events {
         match event.flow {
             Some(flow) => flows.entry(flow).or_default().push(event),
             None => loose.push(event),
         }
     }
+    if let Some(student) = student {
+        flows.retain(|_, steps| flow_student(app, steps) == Some(student));
+        loose.retain(|e| loose_of(app, e, student));
+    }
+    (flows, loose)
+}
+
+/// `GET /_lab[?student=NAME]`.
+pub fn page(app: &App, req: &Request) -> Response {
+    let Ok(student) = student_param(req) else {
+        return json_error(
+            400,
+            "invalid_request",
+            "student must be given once, as ?student=NAME",
+        );
+    };
+    let events = app.trace.since(0);
+    let last_seq = events.last().map_or(0, |e| e.seq);
+    let (flows, loose) = group(app, &events, student.as_deref());
     let counts = app.store().counts();
     let mut facts = String::new();
     let _ = write!(
@@ -168,10 +288,21 @@ pub fn page(app: &App) -> Response {
     );
     let mut body = String::from("<div id=\"flows\">");
     if flows.is_empty() {
-        body.push_str(&empty_state(app));
+        match &student {
+            Some(name) => {
+                let _ = write!(
+                    body,
+                    "<div class=\"empty\"><h2>No flow of {} yet</h2><p>Their flows appear here once \
+                     their program sends the browser to the provider with one of their client ids, \
+                     or they log in.</p></div>",
+                    escape(name)
+                );
+            }
+            None => body.push_str(&empty_state(app)),
+        }
     }
     for (flow, steps) in flows.iter().rev().take(SHOWN_FLOWS) {
-        body.push_str(&flow_card(app, *flow, steps));
+        body.push_str(&flow_card(app, &events, *flow, steps));
     }
     if flows.len() > SHOWN_FLOWS {
         let _ = write!(
@@ -194,9 +325,9 @@ pub fn page(app: &App) -> Response {
          <body data-seq=\"{last_seq}\"><div class=\"wrap\">\
          <header class=\"top\"><div><div class=\"kicker\">OAuth2 Lab · mock provider</div>\
          <h1>Inspector: every flow, step by step</h1>\
-         <p>What the provider at <code>{issuer}</code> has seen, newest flow first.</p></div>\
+         <p>What the provider at <code>{issuer}</code> has seen{whose}, newest flow first.</p></div>\
          <p class=\"live\" id=\"live\">Reload the page to see new steps.</p></header>\
-         {facts}\
+         {picker}{facts}\
          <p class=\"legend\">A flow runs left to right: the application sends the browser to \
          <b>/authorize</b>, the person logs in and decides, the browser carries the answer back \
          to the application's loopback listener, the application trades the code at \
@@ -208,12 +339,57 @@ pub fn page(app: &App) -> Response {
          (<code>?after=SEQ</code> for the new ones) · <a href=\"/\">start page</a></footer>\
          </div><script>{SCRIPT}</script></body></html>\n",
         issuer = escape(&app.issuer),
+        whose = student
+            .as_deref()
+            .map(|s| format!(" of <b>{}</b>", escape(s)))
+            .unwrap_or_default(),
+        picker = student_picker(app, student.as_deref()),
     );
     lab_page(html, &POLICY)
 }
 
-/// `GET /_lab/events[?after=SEQ]`: the recorded steps, secrets already shortened.
+/// In class mode, a link per student to their flows alone.
+fn student_picker(app: &App, chosen: Option<&str>) -> String {
+    if app.config.class.is_none() {
+        return String::new();
+    }
+    let mut out = String::from("<nav class=\"picker\"><span>Student:</span>");
+    let link = |href: &str, text: &str, on: bool| {
+        format!(
+            "<a href=\"{}\"{}>{}</a>",
+            escape(href),
+            if on {
+                " class=\"on\" aria-current=\"page\""
+            } else {
+                ""
+            },
+            escape(text)
+        )
+    };
+    out.push_str(&link("/_lab", "everyone", chosen.is_none()));
+    for user in &app.config.users {
+        let href = format!("/_lab?student={}", user.username);
+        out.push_str(&link(
+            &href,
+            &user.username,
+            chosen == Some(user.username.as_str()),
+        ));
+    }
+    out.push_str("</nav>");
+    out
+}
+
+/// `GET /_lab/events[?after=SEQ][&student=NAME]`: the recorded steps, secrets
+/// already shortened; with `student`, only the steps of that student's flows
+/// and the steps outside any flow that name them.
 pub fn events(app: &App, req: &Request) -> Response {
+    let Ok(student) = student_param(req) else {
+        return json_error(
+            400,
+            "invalid_request",
+            "student must be given once, as ?student=NAME",
+        );
+    };
     let after = match Params::parse(req.query.as_deref().unwrap_or("").as_bytes())
         .map(|p| p.get("after").map(|a| a.map(str::parse::<u64>)))
     {
@@ -228,14 +404,26 @@ pub fn events(app: &App, req: &Request) -> Response {
         }
     };
     let counts = app.store().counts();
-    json(
-        200,
-        &json!({ "events": app.trace.since(after), "counts": counts }),
-    )
-    .with_header("Cache-Control", "no-store")
+    let mut events = app.trace.since(0);
+    if let Some(student) = &student {
+        let flows: Vec<u64> = group(app, &events, Some(student)).0.into_keys().collect();
+        events.retain(|e| match e.flow {
+            Some(flow) => flows.contains(&flow),
+            None => loose_of(app, e, student),
+        });
+    }
+    events.retain(|e| e.seq > after);
+    json(200, &json!({ "events": events, "counts": counts }))
+        .with_header("Cache-Control", "no-store")
 }
 
 fn empty_state(app: &App) -> String {
+    if app.config.class.is_some() {
+        return "<div class=\"empty\"><h2>No flow yet</h2>\
+                <p>Class mode: each student runs their lesson with their client id and logs in \
+                with the username and password of their handout; their flows appear here.</p></div>"
+            .into();
+    }
     let example = format!(
         "{}/authorize?response_type=code&client_id=lab-client&redirect_uri=http%3A%2F%2F127.0.0.1%3A8000%2Fcallback&scope=profile%20posts%3Aread&state=abc",
         app.issuer
@@ -279,6 +467,8 @@ fn kind(e: &Event) -> Kind {
         ("POST", "/token") => Kind::Code,
         ("POST", "/revoke") => Kind::Revoke,
         (_, p) if p.starts_with("/api/") => Kind::Api,
+        // OpenID Connect Core 1.0 §5.3: a call with the access token, as the API's.
+        (_, "/userinfo") => Kind::Api,
         _ => Kind::Other,
     }
 }
@@ -712,8 +902,13 @@ pub fn class(app: &App) -> Response {
     let mut rows = String::new();
     for student in &students {
         let seen = |e: &&Event| e.user.as_deref() == Some(*student);
-        let last_seen = events.iter().rev().find(seen);
-        let latest = flows.iter().rev().find(|(_, steps)| steps.iter().any(seen));
+        // Their flows: logged in as them, or started with their client ids.
+        let theirs = |steps: &Vec<&Event>| flow_student(app, steps) == Some(*student);
+        let latest = flows.iter().rev().find(|(_, steps)| theirs(steps));
+        let last_seen = events
+            .iter()
+            .rev()
+            .find(|e| seen(e) || e.flow.is_some_and(|f| flows.get(&f).is_some_and(theirs)));
         let _ = write!(rows, "<tr><th>{}</th>", escape(student));
         match latest {
             Some((flow, steps)) => {
@@ -721,7 +916,11 @@ pub fn class(app: &App) -> Response {
                 let progress = progress(app, steps);
                 let _ = write!(
                     rows,
-                    "<td><a href=\"/_lab#flow-{flow}\">Flow {flow}</a></td>"
+                    "<td><a href=\"/_lab?student={}#flow-{flow}\">Flow {flow}</a>{}</td>",
+                    escape(student),
+                    flow_lesson(app, &events, steps)
+                        .map(|l| format!(" <span class=\"quiet\">{}</span>", escape(l)))
+                        .unwrap_or_default()
                 );
                 for (name, (stage, note)) in stage_names(device).iter().zip(&progress.stages) {
                     let _ = write!(
@@ -809,26 +1008,14 @@ static CLASS_POLICY: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
-fn flow_card(app: &App, flow: u64, steps: &[&Event]) -> String {
-    let client_id = steps
-        .iter()
-        .find_map(|e| param(e, "client_id"))
-        .or_else(|| {
-            steps
-                .iter()
-                .find(|e| {
-                    matches!(
-                        kind(e),
-                        Kind::Code | Kind::Refresh | Kind::DevicePoll | Kind::Api
-                    )
-                })
-                .map(|e| e.actor.as_str())
-        })
-        .unwrap_or("");
+fn flow_card(app: &App, all: &[Event], flow: u64, steps: &[&Event]) -> String {
+    let client_id = flow_client(steps);
+    let lesson = flow_lesson(app, all, steps);
     let client_name = app
         .client_index(client_id)
         .map(|i| app.config.clients[i].name.as_str());
     let user = steps.iter().find_map(|e| e.user.as_deref());
+    let student = flow_student(app, steps);
     let scope = steps
         .iter()
         .find(|e| matches!(kind(e), Kind::Authorize | Kind::DeviceStart))
@@ -851,11 +1038,15 @@ fn flow_card(app: &App, flow: u64, steps: &[&Event]) -> String {
         }
     );
     let mut facts = Vec::new();
-    facts.push(match user {
-        Some(u) => format!("as <b>{}</b>", escape(u)),
-        None if progress.headline.0 == Stage::Waiting => "as <b>nobody yet</b>".into(),
-        None => "no one logged in".into(),
+    facts.push(match (user, student) {
+        (Some(u), _) => format!("as <b>{}</b>", escape(u)),
+        (None, Some(s)) => format!("<b>{}</b>'s client, not logged in yet", escape(s)),
+        (None, None) if progress.headline.0 == Stage::Waiting => "as <b>nobody yet</b>".into(),
+        (None, None) => "no one logged in".into(),
     });
+    if let Some(lesson) = lesson {
+        facts.push(format!("from <b class=\"lesson\">{}</b>", escape(lesson)));
+    }
     if let Some(scope) = scope {
         facts.push(format!("scope <code>{}</code>", escape(scope)));
     }

@@ -212,8 +212,21 @@ fn login_page(c: &LoginPage) -> Response {
             )
         })
         .collect();
+    let users = if users.is_empty() {
+        users
+    } else {
+        format!(
+            "<h2>The lab's demo users</h2>\
+             <table><tr><th>username</th><th>password</th><th>name</th></tr>{users}</table>"
+        )
+    };
     let error = c
         .error
+        // Class mode lists no user below.
+        .map(|e| match users.is_empty() {
+            true => e.trim_end_matches(" The lab users are listed below."),
+            false => e,
+        })
         .map(|e| format!("<p class=\"error\" role=\"alert\">{}</p>", escape(e)))
         .unwrap_or_default();
     let kind = if c.client.is_public() {
@@ -221,7 +234,11 @@ fn login_page(c: &LoginPage) -> Response {
     } else {
         "a confidential application (it has a client secret)"
     };
-    let as_whom = if c.username.is_empty() {
+    let as_whom = if c.username.is_empty() && users.is_empty() {
+        // Class mode: no demo user to point at.
+        "Log in as the person whose data it wants: the username and password you were given."
+            .to_string()
+    } else if c.username.is_empty() {
         "Log in as the person whose data it wants. Use one of the lab users below.".to_string()
     } else {
         format!(
@@ -248,9 +265,7 @@ fn login_page(c: &LoginPage) -> Response {
          <button type=\"submit\" name=\"decision\" value=\"approve\">Log in and allow</button>\
          </div></form>\
          <h2>What happens next</h2>\
-         <ol class=\"next\">{next}</ol>\
-         <h2>The lab's demo users</h2>\
-         <table><tr><th>username</th><th>password</th><th>name</th></tr>{users}</table>",
+         <ol class=\"next\">{next}</ol>{users}",
         initials = escape(&initials(&c.client.name)),
         name = escape(&c.client.name),
         id = escape(&c.client.id),
@@ -358,7 +373,9 @@ pub fn index(issuer: &str, clients: &[Client], users: &[User]) -> Response {
         .collect();
     let body = format!(
         "<h1>Mock provider at <code>{issuer}</code></h1>\
-         <p>Metadata: <a href=\"/.well-known/oauth-authorization-server\">/.well-known/oauth-authorization-server</a>. \
+         <p>Metadata: <a href=\"/.well-known/oauth-authorization-server\">/.well-known/oauth-authorization-server</a>; \
+         as an OpenID Provider: <a href=\"/.well-known/openid-configuration\">/.well-known/openid-configuration</a>, \
+         its keys <a href=\"/.well-known/jwks.json\">/.well-known/jwks.json</a>. \
          Every flow, step by step: <a href=\"/_lab\">the inspector</a> \
          (as JSON: <a href=\"/_lab/events\">/_lab/events</a>).</p>\
          <p>A device without a browser (RFC 8628) asks <code>POST /device_authorization</code> \

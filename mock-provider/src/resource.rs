@@ -18,9 +18,11 @@ pub const REALM: &str = "oauth2-lab";
 pub const DEFAULT_LIMIT: usize = 20;
 pub const MAX_LIMIT: usize = 100;
 
-/// Whom a valid token speaks for.
-struct Caller {
-    user: usize,
+/// Whom a valid token speaks for, and what it may do.
+pub struct Caller {
+    pub user: usize,
+    /// The access token's scope.
+    pub scope: Scopes,
 }
 
 /// RFC 6750 §3.1: the `WWW-Authenticate: Bearer` challenge and a JSON body saying the same.
@@ -44,8 +46,9 @@ fn challenge(status: u16, error: Option<&str>, description: &str, scope: Option<
     response.with_header("WWW-Authenticate", header)
 }
 
-/// Checks the bearer token, its scope and the rate limit.
-fn authorize(
+/// Checks the bearer token, its scope and the rate limit (also for
+/// `/userinfo`, in `oidc.rs`).
+pub fn authorize(
     app: &App,
     req: &Request,
     query: &Params,
@@ -160,10 +163,11 @@ fn authorize(
             Some(&needed.to_string()),
         ));
     }
+    let scope = access.scope;
     if let Some(per_second) = app.config.rate_limit {
         rate_limit(&mut access.bucket, per_second, now)?;
     }
-    Ok(Caller { user })
+    Ok(Caller { user, scope })
 }
 
 /// A token bucket per access token: `per_second` requests a second, bursts of as many.
@@ -191,7 +195,7 @@ fn rate_limit(bucket: &mut (f64, u64), per_second: u32, now: u64) -> Result<(), 
     .with_header("Retry-After", wait.to_string()))
 }
 
-fn read_query(req: &Request) -> Result<Params, Response> {
+pub fn read_query(req: &Request) -> Result<Params, Response> {
     Params::parse(req.query.as_deref().unwrap_or("").as_bytes())
         .map_err(|e| json_error(400, "invalid_request", &e.to_string()))
 }

@@ -15,7 +15,7 @@ use crate::endpoint::json_error;
 use crate::http::{Handler, Request, Response};
 use crate::state::App;
 use crate::trace::Step;
-use crate::{authorize, device, lab, metadata, pages, resource, revoke, token};
+use crate::{authorize, device, lab, metadata, oidc, pages, resource, revoke, token};
 
 /// Methods a path answers to, for 405's `Allow` header.
 fn allowed(path: &str) -> Option<&'static str> {
@@ -29,6 +29,8 @@ fn allowed(path: &str) -> Option<&'static str> {
         | "/_lab/class" => "GET, HEAD",
         "/authorize" => "GET, HEAD, POST",
         "/token" | "/revoke" | "/device_authorization" => "POST",
+        "/.well-known/openid-configuration" | "/.well-known/jwks.json" => "GET, HEAD",
+        "/userinfo" => "GET, HEAD, POST",
         "/device" => "GET, HEAD, POST",
         _ => return None,
     })
@@ -57,7 +59,11 @@ impl Handler for App {
             ("POST", "/device") => device::form(self, req, &mut step),
             ("GET", "/api/me") => resource::me(self, req, &mut step),
             ("GET", "/api/posts") => resource::posts(self, req, &mut step),
-            ("GET", "/_lab") => lab::page(self),
+            ("GET", "/.well-known/openid-configuration") => oidc::discovery(self),
+            ("GET", "/.well-known/jwks.json") => oidc::jwks(self),
+            ("GET", "/userinfo") => oidc::userinfo(self, req, &mut step),
+            ("POST", "/userinfo") => oidc::userinfo(self, req, &mut step),
+            ("GET", "/_lab") => lab::page(self, req),
             ("GET", "/_lab/events") => lab::events(self, req),
             ("GET", "/_lab/class") => lab::class(self),
             (_, path) => match allowed(path) {
@@ -87,6 +93,8 @@ impl Handler for App {
             if step.outcome.is_empty() {
                 step.outcome = reason_of(&response);
             }
+            // The course's programs announce their lesson here (`oauth2-lab/lesson05`).
+            step.agent = req.header("user-agent").ok().flatten().map(str::to_string);
             self.trace
                 .record(self.now(), request_line, response.status, step);
         }

@@ -94,6 +94,8 @@ pub struct Pending {
     pub state: Option<String>,
     pub scope: Scopes,
     pub challenge: Option<String>,
+    /// OpenID Connect Core 1.0 §3.1.2.1: echoed in the ID token.
+    pub nonce: Option<String>,
     pub flow: FlowId,
     pub expires_at: u64,
 }
@@ -108,6 +110,10 @@ pub struct CodeDetails {
     pub redirect_uri_sent: bool,
     pub scope: Scopes,
     pub challenge: Option<String>,
+    /// OpenID Connect Core 1.0 §3.1.2.1: echoed in the ID token.
+    pub nonce: Option<String>,
+    /// When the user logged in (milliseconds): the ID token's `auth_time`.
+    pub auth_time: u64,
     pub flow: FlowId,
 }
 
@@ -159,6 +165,9 @@ pub struct Grant {
     pub user: usize,
     pub scope: Scopes,
     pub flow: FlowId,
+    /// When the user logged in (milliseconds): every ID token of the grant
+    /// carries it (OpenID Connect Core 1.0 §12.2).
+    pub auth_time: u64,
     pub access: VecDeque<Digest>,
     pub refresh: VecDeque<Digest>,
     /// The code it came from, once that code is only remembered for replays.
@@ -373,6 +382,12 @@ pub struct Counts {
 }
 
 impl Store {
+    /// Numbers new flows after `last`: the flows of an events file from an
+    /// earlier run keep their numbers (`--events-file`).
+    pub fn number_flows_after(&mut self, last: FlowId) {
+        self.next_flow = self.next_flow.max(last);
+    }
+
     pub fn new_flow(&mut self) -> FlowId {
         self.next_flow += 1;
         self.next_flow
@@ -638,8 +653,8 @@ impl Store {
         user: usize,
         scope: Scopes,
         flow: FlowId,
-        token_expires_at: u64,
-        refresh_expires_at: u64,
+        auth_time: u64,
+        (token_expires_at, refresh_expires_at): (u64, u64),
     ) -> (GrantId, Issued) {
         self.next_grant += 1;
         let id = self.next_grant;
@@ -650,6 +665,7 @@ impl Store {
                 user,
                 scope,
                 flow,
+                auth_time,
                 access: VecDeque::new(),
                 refresh: VecDeque::new(),
                 code: None,
@@ -794,7 +810,7 @@ mod tests {
 
     fn grant(store: &mut Store) -> GrantId {
         let scope = Scopes::parse("profile").unwrap();
-        store.new_grant(0, 0, scope, 1, 1_000, 2_000).0
+        store.new_grant(0, 0, scope, 1, 0, (1_000, 2_000)).0
     }
 
     #[test]
@@ -883,6 +899,7 @@ mod tests {
             state: None,
             scope: Scopes::parse("profile").unwrap(),
             challenge: None,
+            nonce: None,
             flow: 1,
             expires_at: 1_000,
         }
@@ -965,11 +982,11 @@ mod tests {
     fn a_pairs_flood_of_grants_revokes_nothing_of_another_pair() {
         let mut store = small();
         let scope = Scopes::parse("profile").unwrap();
-        let (quiet, _) = store.new_grant(1, 0, scope, 1, 1_000, 2_000);
+        let (quiet, _) = store.new_grant(1, 0, scope, 1, 0, (1_000, 2_000));
         let pairs = store.caps.grants / store.caps.grants_per_pair;
         for client in 2..2 + pairs {
             for _ in 0..store.caps.grants_per_pair {
-                store.new_grant(client, 0, scope, 1, 1_000, 2_000);
+                store.new_grant(client, 0, scope, 1, 0, (1_000, 2_000));
             }
         }
         assert_eq!(store.grants.len(), store.caps.grants);
@@ -985,12 +1002,12 @@ mod tests {
     fn past_the_token_cap_the_pair_with_the_most_grants_loses_one() {
         let mut store = small();
         let scope = Scopes::parse("profile").unwrap();
-        let (quiet, _) = store.new_grant(1, 0, scope, 1, 1_000, 2_000);
+        let (quiet, _) = store.new_grant(1, 0, scope, 1, 0, (1_000, 2_000));
         // Each refresh keeps the rotated-out refresh token, for reuse detection.
         let per_grant = 2 * MAX_TOKENS_PER_GRANT;
         let mut ids = Vec::new();
         for _ in 0..store.caps.tokens / per_grant + 5 {
-            let (id, _) = store.new_grant(0, 0, scope, 1, 1_000, 2_000);
+            let (id, _) = store.new_grant(0, 0, scope, 1, 0, (1_000, 2_000));
             for _ in 1..MAX_TOKENS_PER_GRANT {
                 store.issue_tokens(id, scope, 1_000, 2_000);
             }
@@ -1014,6 +1031,8 @@ mod tests {
             redirect_uri_sent: true,
             scope: Scopes::parse("profile").unwrap(),
             challenge: None,
+            nonce: None,
+            auth_time: 0,
             flow: 1,
         }
     }

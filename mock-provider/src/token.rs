@@ -3,7 +3,9 @@
 //! replays revoking only for the code's own client (RFC 9700 §4.5).
 //! Client authentication (§2.3) and the answers (§5.1–5.2) are in
 //! `endpoint.rs`, shared with the other endpoints; the device grant (RFC 8628
-//! §3.4) is in `device.rs`.
+//! §3.4) is in `device.rs`. With scope `openid`, the answer carries an ID
+//! token (OpenID Connect Core 1.0 §3.1.3.3, and §12.2 on a refresh), made in
+//! `oidc.rs`.
 
 use crate::config::Scopes;
 use crate::device;
@@ -11,6 +13,7 @@ use crate::endpoint::{
     DEVICE_GRANT_TYPE, OAuthError, authenticate, expiries, fail, form_body, success,
 };
 use crate::http::{Request, Response};
+use crate::oidc::{id_token, wants_id_token};
 use crate::params::Params;
 use crate::secrets::{digest, s256, shorten};
 use crate::state::App;
@@ -163,14 +166,18 @@ fn exchange_code(
         details.user,
         details.scope,
         details.flow,
-        token_exp,
-        refresh_exp,
+        details.auth_time,
+        (token_exp, refresh_exp),
     );
-    let scope = details.scope;
-    let user = details.user;
+    let (scope, user, auth_time) = (details.scope, details.user, details.auth_time);
+    let nonce = details.nonce.clone();
     store.codes.insert(key, CodeState::Used { grant, details });
     drop(store);
-    Ok(success(app, &issued, scope, user, step))
+    // OpenID Connect Core 1.0 §3.1.3.3: an ID token for scope openid, with
+    // the authorization request's nonce (§3.1.2.1).
+    let id = wants_id_token(scope)
+        .then(|| id_token(app, client, user, scope, auth_time, nonce.as_deref()));
+    Ok(success(app, &issued, scope, user, id.as_ref(), step))
 }
 
 /// RFC 6749 §6 with rotation (RFC 9700 §4.14.2).
@@ -209,8 +216,13 @@ fn refresh(
             "the refresh token was revoked: authorize again",
         ));
     };
-    let (grant_client, user, grant_scope, flow) =
-        (grant.client, grant.user, grant.scope, grant.flow);
+    let (grant_client, user, grant_scope, flow, auth_time) = (
+        grant.client,
+        grant.user,
+        grant.scope,
+        grant.flow,
+        grant.auth_time,
+    );
     step.flow = Some(flow);
     if grant_client != client {
         return Err(fail(
@@ -248,5 +260,9 @@ fn refresh(
     let (token_exp, refresh_exp) = expiries(app, now);
     let issued = store.issue_tokens(grant_id, scope, token_exp, refresh_exp);
     drop(store);
-    Ok(success(app, &issued, scope, user, step))
+    // OpenID Connect Core 1.0 §12.2: a new ID token with the same iss, sub,
+    // aud and auth_time, a new iat and exp, and no nonce (§12.2 lets it be
+    // left out; a nonce belongs to one authorization request).
+    let id = wants_id_token(scope).then(|| id_token(app, client, user, scope, auth_time, None));
+    Ok(success(app, &issued, scope, user, id.as_ref(), step))
 }

@@ -6,10 +6,12 @@
 //! the tests read every line and event back and look for whole secrets.
 
 use std::collections::VecDeque;
+use std::fs::File;
+use std::io::Write as _;
 use std::sync::Mutex;
 use std::time::{Duration, UNIX_EPOCH};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::config::TraceOutput;
 
@@ -42,7 +44,7 @@ fn printable(text: &str) -> String {
 }
 
 /// One protocol step: who called what, with which parameters, and what came back.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct Event {
     /// Increases by one per step, so a reader can ask for what is new.
     pub seq: u64,
@@ -60,16 +62,20 @@ pub struct Event {
     /// What happened, in words.
     pub outcome: String,
     /// Whose data the step is about, once the provider knows (a username).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user: Option<String>,
     /// Where the answer sent the browser next: the client's redirect URI, without
     /// the parameters the redirect added.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub redirect_to: Option<String>,
     /// The parameters that redirect carries (`code`, `state`, `iss` or `error`, …),
     /// secrets shortened.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub redirect_params: Vec<(String, String)>,
+    /// The request's `User-Agent`: the course's programs announce their
+    /// lesson in it (`oauth2-lab/lesson05 (client lab-client)`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent: Option<String>,
 }
 
 impl Event {
@@ -113,6 +119,7 @@ pub struct Step {
     pub user: Option<String>,
     pub redirect_to: Option<String>,
     pub redirect_params: Vec<(String, String)>,
+    pub agent: Option<String>,
 }
 
 impl Step {
@@ -130,6 +137,8 @@ impl Step {
 pub struct Trace {
     output: TraceOutput,
     events: Mutex<(u64, VecDeque<Event>)>,
+    /// `--events-file`: every step is appended there too, as a JSON line.
+    file: Option<File>,
 }
 
 impl Trace {
@@ -137,6 +146,18 @@ impl Trace {
         Trace {
             output,
             events: Mutex::new((0, VecDeque::new())),
+            file: None,
+        }
+    }
+
+    /// A trace that starts with `earlier` (the latest steps of an events file,
+    /// oldest first), numbers new steps after `seq`, and appends every new
+    /// step to `file`.
+    pub fn with_file(output: TraceOutput, file: File, earlier: Vec<Event>, seq: u64) -> Self {
+        Trace {
+            output,
+            events: Mutex::new((seq, earlier.into())),
+            file: Some(file),
         }
     }
 
@@ -159,6 +180,7 @@ impl Trace {
             user: step.user.map(clip),
             redirect_to: step.redirect_to.map(clip),
             redirect_params: pairs(step.redirect_params),
+            agent: step.agent.map(clip),
         };
         let line;
         {
@@ -166,6 +188,18 @@ impl Trace {
             guard.0 += 1;
             event.seq = guard.0;
             line = (self.output == TraceOutput::Stdout).then(|| event.line());
+            // Written under the lock, so the file keeps the order of `seq`; one
+            // write per line, appended (the file is opened with O_APPEND).
+            if let Some(mut file) = self.file.as_ref() {
+                if let Ok(mut json) = serde_json::to_string(&event) {
+                    json.push('\n');
+                    if let Err(e) = file.write_all(json.as_bytes()) {
+                        eprintln!(
+                            "warning: cannot append to the events file ({e}); the step is kept in memory only"
+                        );
+                    }
+                }
+            }
             guard.1.push_back(event);
             if guard.1.len() > KEPT_EVENTS {
                 guard.1.pop_front();

@@ -417,3 +417,30 @@ fn connection_options_are_read_as_a_list_in_any_case() {
         2
     );
 }
+
+/// RFC 9112 §9.3 and Appendix C.2.2: an HTTP/1.0 client keeps a connection only
+/// when the answer says `Connection: keep-alive`; without it, the client waits
+/// for the server to close.
+#[test]
+fn http_1_0_keep_alive_is_announced() {
+    let p = start();
+    let raw = "GET /.well-known/oauth-authorization-server HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\nGET /nowhere HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    let answer = send(p.addr(), raw.as_bytes()).1;
+    let first = answer
+        .split("\r\n\r\n")
+        .next()
+        .unwrap()
+        .to_ascii_lowercase();
+    assert!(first.contains("\r\nconnection: keep-alive"), "{first}");
+    let raw = "GET /.well-known/oauth-authorization-server HTTP/1.1\r\nHost: x\r\n\r\nGET /nowhere HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    let answer = send(p.addr(), raw.as_bytes()).1;
+    let first = answer
+        .split("\r\n\r\n")
+        .next()
+        .unwrap()
+        .to_ascii_lowercase();
+    assert!(
+        !first.contains("\r\nconnection:"),
+        "HTTP/1.1 keeps connections by default: {first}"
+    );
+}

@@ -36,6 +36,13 @@ fn bad_flags_are_refused_with_the_reason() {
         .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("no such user"));
+    // --rotate-keys takes a period above zero (a key a moment would verify nothing).
+    let out = Command::new(BIN)
+        .args(["--port", "0", "--rotate-keys", "0s"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("above zero"));
     // --allow-host takes a name alone (RFC 9110 §7.2 compares the Host's name).
     let out = Command::new(BIN)
         .args([

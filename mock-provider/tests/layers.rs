@@ -16,15 +16,18 @@ const LAYERS: &[&str] = &[
     // Importing nothing of the crate.
     "clock",   // time, injectable
     "secrets", // making, digesting and shortening secrets
+    "keys",    // the keys that sign ID tokens, and the JWK Set
     "params",  // strict query and form decoding
     "http",    // the HTTP/1.1 server
     "owner",   // the simulated resource owner, a client of the pages
     // Registrations, memory and pages.
-    "config", // clients, users, scopes, settings
-    "data",   // each user's posts
-    "trace",  // one line per protocol step, and its events
-    "store",  // codes, grants and tokens
-    "pages",  // the HTML pages
+    "config",      // clients, users, scopes, settings
+    "data",        // each user's posts
+    "trace",       // one line per protocol step, and its events
+    "events_file", // --events-file: the steps as JSON Lines, read back on start
+    "store",       // codes, grants and tokens
+    "pages",       // the HTML pages
+    "class",       // class-init: a class's config and handouts
     // What every endpoint shares.
     "state",    // `App`: settings, issuer, store and trace
     "endpoint", // JSON answers, OAuth errors, client authentication, token answers
@@ -32,6 +35,7 @@ const LAYERS: &[&str] = &[
     "metadata",
     "authorize",
     "resource",
+    "oidc", // discovery, ID tokens, /userinfo; uses resource's bearer check
     "revoke",
     "device",
     "token",

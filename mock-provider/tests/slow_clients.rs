@@ -213,3 +213,38 @@ fn a_client_that_never_reads_its_answers_does_not_hold_up_others() {
     assert!(started.elapsed() < Duration::from_secs(2));
     drop(flood);
 }
+
+/// RFC 9112 §9.6: after the answer to a request with `Connection: close` the
+/// server closes. The last answers are held back to leave with the FIN; a
+/// reader too slow for the socket buffers still gets every byte, then the end.
+#[test]
+fn answers_before_a_close_arrive_whole_when_read_slowly() {
+    let p = provider_with(Limits::default());
+    let addr = p.addr();
+    let mut s = TcpStream::connect(addr).unwrap();
+    let mut reader = s.try_clone().unwrap();
+    const PIPELINED: usize = 1500;
+    let writer = std::thread::spawn(move || {
+        let mut requests = format!("GET / HTTP/1.1\r\nHost: {addr}\r\n\r\n").repeat(PIPELINED - 1);
+        requests.push_str(&format!(
+            "GET / HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+        ));
+        s.write_all(requests.as_bytes()).unwrap();
+        s
+    });
+    // Every request is sent before anything is read: the answers (megabytes)
+    // fill the socket buffers, and the server must wait for room.
+    let s = writer.join().unwrap();
+    let answer = read_all(&mut reader, Duration::from_secs(20));
+    drop(s);
+    assert!(
+        answer.len() > 4 << 20,
+        "{} bytes: too few to fill the buffers",
+        answer.len()
+    );
+    assert_eq!(answer.matches("HTTP/1.1 200").count(), PIPELINED);
+    assert!(
+        answer.trim_end().ends_with("</html>"),
+        "the last answer was cut short"
+    );
+}

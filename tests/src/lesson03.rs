@@ -15,7 +15,8 @@ use crate::support::{client_at, client_for, get, provider, try_get, within};
 
 type NewState = fn() -> String;
 type AuthorizationUrl = fn(&Client, &str, &str) -> String;
-type WaitForCallback = fn(&labkit::Listener, &str, Instant) -> Result<Secret, CallbackError>;
+type WaitForCallback =
+    fn(&labkit::Listener, &str, Option<&str>, Instant) -> Result<Secret, CallbackError>;
 
 /// RFC 6749 §10.10, §10.12: the state must be unguessable. Length and
 /// alphabet first, then the bytes themselves (see `randomness`).
@@ -157,7 +158,12 @@ fn flow(
     std::thread::spawn(move || person(&p, url, port));
     // `provider` lives until the wait is over: the person's thread needs it.
     within(15, "wait_for_callback did not return", move || {
-        wait_for_callback(&server, &state, Instant::now() + Duration::from_secs(10))
+        wait_for_callback(
+            &server,
+            &state,
+            client.iss.as_deref(),
+            Instant::now() + Duration::from_secs(10),
+        )
     })
 }
 
@@ -296,16 +302,13 @@ pub fn stray_requests_do_not_end_the_wait(
         no_change,
         move |p, url, port| {
             let base = format!("http://127.0.0.1:{port}");
-            // Our own state, for the strays that carry it.
-            let state = url::Url::parse(&url)
-                .ok()
-                .and_then(|u| {
-                    u.query_pairs()
-                        .find(|(n, _)| n == "state")
-                        .map(|(_, v)| v.into_owned())
-                })
-                .unwrap_or_default();
+            // Our own state, for the strays that carry it, with the provider's
+            // right `iss` (an `iss` alone ends the wait: see the checks below).
+            let state = param_of(&url, "state").unwrap_or_default();
             let state: String = url::form_urlencoded::byte_serialize(state.as_bytes()).collect();
+            let iss: String =
+                url::form_urlencoded::byte_serialize(p.base_url().as_bytes()).collect();
+            let state = format!("{state}&iss={iss}");
             let strays = [
                 (
                     "/favicon.ico".to_string(),
@@ -429,7 +432,12 @@ pub fn the_deadline_ends_the_wait(wait: WaitForCallback) {
     let server = labkit::listen(0).expect("can listen");
     let started = Instant::now();
     let result = within(5, "wait_for_callback ignored its deadline", move || {
-        wait(&server, "s", Instant::now() + Duration::from_millis(200))
+        wait(
+            &server,
+            "s",
+            None,
+            Instant::now() + Duration::from_millis(200),
+        )
     });
     assert_eq!(
         result,
@@ -440,6 +448,214 @@ pub fn the_deadline_ends_the_wait(wait: WaitForCallback) {
         started.elapsed() < Duration::from_secs(3),
         "stop waiting at the deadline (use recv_timeout)"
     );
+}
+
+/// The value of `name` in the query of `url`.
+fn param_of(url: &str, name: &str) -> Option<String> {
+    url::Url::parse(url).ok().and_then(|u| {
+        u.query_pairs()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.into_owned())
+    })
+}
+
+/// Where another provider (or an attacker) says an answer comes from.
+pub const ATTACKER_ISS: &str = "http://attacker.example";
+/// A code the attacker got from another provider, for the program's listener.
+pub const FORGED_CODE: &str = "forged_code_of_attacker_example";
+
+/// A browser that first brings an answer with our state and `extra` (a
+/// forged code, a foreign `iss`…), then the real one: alice approves.
+/// Returns the status the forged answer got (`None`: no answer).
+fn forged_then_real(p: &MockProvider, url: &str, port: u16, extra: &str) -> Option<u16> {
+    let state = param_of(url, "state").unwrap_or_default();
+    let state: String = url::form_urlencoded::byte_serialize(state.as_bytes()).collect();
+    let forged = try_get(&format!(
+        "http://127.0.0.1:{port}/callback?state={state}&{extra}"
+    ))
+    .map(|a| a.status);
+    if let Ok(redirect) = p.resource_owner("alice").approve(url) {
+        let _ = redirect.follow();
+    }
+    forged
+}
+
+fn encoded(value: &str) -> String {
+    url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
+}
+
+/// RFC 9207 §2.4 (a mix-up, RFC 9700 §4.4): the provider names itself in
+/// every answer (`iss`, its metadata says so). An answer with our state and a
+/// code that names another issuer, or none, or names it twice, ends the wait
+/// with `CallbackError::MixUp`: its code must never reach a token endpoint. The
+/// real answer comes after it; taking that one instead would hide the attack.
+pub fn rfc9207_an_answer_from_another_issuer_is_a_mix_up(
+    new_state: NewState,
+    authorization_url: AuthorizationUrl,
+    wait: WaitForCallback,
+) {
+    type Forgery = (fn(&str) -> String, &'static str, Option<&'static str>);
+    let forgeries: [Forgery; 6] = [
+        (
+            |_| format!("code=forged-code&iss={}", encoded(ATTACKER_ISS)),
+            "a code with iss=http://attacker.example",
+            Some(ATTACKER_ISS),
+        ),
+        (
+            |_| "code=forged-code".to_string(),
+            "a code without iss, from a provider that always sends one",
+            None,
+        ),
+        (
+            |ours| {
+                format!(
+                    "code=forged-code&iss={}&iss={}",
+                    encoded(ours),
+                    encoded(ATTACKER_ISS)
+                )
+            },
+            "a code with two iss, one of them right (a parameter sent twice counts as absent)",
+            None,
+        ),
+        (
+            |ours| format!("code=forged-code&iss={}", encoded(&format!("{ours}/"))),
+            "a code whose iss is the right one plus a slash (compare byte for byte)",
+            Some("/"),
+        ),
+        (
+            |ours| format!("code=forged-code&iss={}", encoded(&ours.to_uppercase())),
+            "a code whose iss is the right one in capitals (compare byte for byte)",
+            Some("HTTP://"),
+        ),
+        (
+            |_| format!("error=access_denied&iss={}", encoded(ATTACKER_ISS)),
+            "an error with iss=http://attacker.example (RFC 9207 covers error answers too)",
+            Some(ATTACKER_ISS),
+        ),
+    ];
+    for (extra, what, got) in forgeries {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let result = flow(
+            new_state,
+            authorization_url,
+            wait,
+            no_change,
+            move |p, url, port| {
+                let _ = tx.send(forged_then_real(p, &url, port, &extra(p.base_url())));
+            },
+        );
+        let status = rx.recv_timeout(Duration::from_secs(10)).ok().flatten();
+        match result {
+            Err(CallbackError::MixUp {
+                expected,
+                got: said,
+            }) => {
+                assert!(
+                    expected.starts_with("http://127.0.0.1:"),
+                    "{what}: MixUp's `expected` is the issuer we asked, got {expected:?}"
+                );
+                match got {
+                    None => assert_eq!(
+                        said, None,
+                        "{what}: MixUp's `got` is None when iss is missing or sent twice"
+                    ),
+                    Some(part) => assert!(
+                        said.as_deref().is_some_and(|s| s.contains(part)),
+                        "{what}: MixUp's `got` is the iss the answer carried, got {said:?}"
+                    ),
+                }
+            }
+            Ok(code) if code.expose() == "forged-code" => panic!(
+                "wait_for_callback returned the code of {what}: the provider names itself in every answer (RFC 9207), so check `iss` right after the state and stop with CallbackError::MixUp"
+            ),
+            other => panic!(
+                "{what} came first, then alice's real answer: expected Err(CallbackError::MixUp) at the first, got {other:?}; check `iss` right after the state (RFC 9207 §2.4)"
+            ),
+        }
+        let status = status.unwrap_or(0);
+        assert!(
+            (400..500).contains(&status),
+            "{what}: answer the browser with an error page (4xx) before stopping, got {status}"
+        );
+    }
+}
+
+/// RFC 9207 §2.4: with no `iss` expected (the provider's metadata does not
+/// promise one: GitHub, Google, LinkedIn), an answer without `iss` is taken.
+/// And with one expected, the right `iss` is taken (the real answer).
+pub fn rfc9207_no_iss_expected_no_iss_needed(
+    new_state: NewState,
+    authorization_url: AuthorizationUrl,
+    wait: WaitForCallback,
+) {
+    let result = flow(
+        new_state,
+        authorization_url,
+        wait,
+        |c| c.iss = None,
+        |_, url, port| {
+            let state = encoded(&param_of(&url, "state").unwrap_or_default());
+            let _ = try_get(&format!(
+                "http://127.0.0.1:{port}/callback?code=code-of-a-provider-without-iss&state={state}"
+            ));
+        },
+    );
+    match result {
+        Ok(code) => assert_eq!(code.expose(), "code-of-a-provider-without-iss"),
+        Err(e) => panic!(
+            "the provider does not send iss (iss is None), so an answer without it is fine: expected the code, got {e:?}"
+        ),
+    }
+}
+
+/// The same mix-up checks on `wait_for_callback` alone, without a provider:
+/// for the lessons that take lesson 03's callback code as given, so that
+/// losing the `iss` check there fails too (RFC 9207 §2.4).
+pub fn rfc9207_the_callback_code_refuses_a_mix_up(wait: WaitForCallback) {
+    let ours = "http://127.0.0.1:9";
+    for (query, expected, what) in [
+        (
+            format!("code=forged-code&state=st4te&iss={}", encoded(ATTACKER_ISS)),
+            Some(ours),
+            "a code with our state and iss=http://attacker.example",
+        ),
+        (
+            "code=forged-code&state=st4te".to_string(),
+            Some(ours),
+            "a code with our state and no iss, from a provider that always sends one",
+        ),
+        (
+            "code=plain-code&state=st4te".to_string(),
+            None,
+            "a code with our state and no iss, from a provider that sends none",
+        ),
+    ] {
+        let server = labkit::listen(0).expect("can listen on 127.0.0.1:0");
+        let port = labkit::port_of(&server);
+        std::thread::spawn(move || {
+            let _ = try_get(&format!("http://127.0.0.1:{port}/callback?{query}"));
+        });
+        let result = within(10, "wait_for_callback did not return", move || {
+            wait(
+                &server,
+                "st4te",
+                expected,
+                Instant::now() + Duration::from_secs(5),
+            )
+        });
+        match (expected, result) {
+            (Some(_), Err(CallbackError::MixUp { .. })) => {}
+            (None, Ok(code)) if code.expose() == "plain-code" => {}
+            (_, other) => panic!(
+                "{what}: expected {}, got {other:?} (lesson 03's wait_for_callback checks iss after the state, RFC 9207 §2.4)",
+                if expected.is_some() {
+                    "Err(CallbackError::MixUp)"
+                } else {
+                    "the code"
+                }
+            ),
+        }
+    }
 }
 
 #[macro_export]
@@ -457,6 +673,8 @@ macro_rules! lesson03_suite {
             provider_errors_end_the_wait => $crate::lesson03::provider_errors_end_the_wait($k::new_state, $k::authorization_url, $k::wait_for_callback);
             stray_requests_do_not_end_the_wait => $crate::lesson03::stray_requests_do_not_end_the_wait($k::new_state, $k::authorization_url, $k::wait_for_callback);
             junk_and_port_scans_do_not_end_the_wait => $crate::lesson03::junk_and_port_scans_do_not_end_the_wait($k::new_state, $k::authorization_url, $k::wait_for_callback);
+            rfc9207_an_answer_from_another_issuer_is_a_mix_up => $crate::lesson03::rfc9207_an_answer_from_another_issuer_is_a_mix_up($k::new_state, $k::authorization_url, $k::wait_for_callback);
+            rfc9207_no_iss_expected_no_iss_needed => $crate::lesson03::rfc9207_no_iss_expected_no_iss_needed($k::new_state, $k::authorization_url, $k::wait_for_callback);
             the_deadline_ends_the_wait => $crate::lesson03::the_deadline_ends_the_wait($k::wait_for_callback);
         }
     };

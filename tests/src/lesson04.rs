@@ -323,6 +323,7 @@ macro_rules! lesson04_suite {
             html_instead_of_json_is_not_json => $crate::lesson04::html_instead_of_json_is_not_json($k::exchange_code);
             redirects_are_not_followed => $crate::lesson04::redirects_are_not_followed($k::exchange_code);
             unknown_token_type_is_refused => $crate::lesson04::unknown_token_type_is_refused($k::exchange_code);
+            rfc9207_the_callback_code_refuses_a_mix_up => $crate::lesson03::rfc9207_the_callback_code_refuses_a_mix_up($k::wait_for_callback);
         }
     };
 }

@@ -392,6 +392,7 @@ macro_rules! lesson05_suite {
             retry_after_may_be_a_date => $crate::lesson05::retry_after_may_be_a_date($k::fetch_profile);
             a_403_with_rate_limit_headers_is_waited_out => $crate::lesson05::a_403_with_rate_limit_headers_is_waited_out($k::fetch_profile);
             follows_next_until_null_and_encodes_the_cursor => $crate::lesson05::follows_next_until_null_and_encodes_the_cursor($k::collect_posts);
+            rfc9207_the_callback_code_refuses_a_mix_up => $crate::lesson03::rfc9207_the_callback_code_refuses_a_mix_up($k::wait_for_callback);
         }
     };
 }

@@ -328,6 +328,7 @@ macro_rules! lesson06_suite {
             public_client_with_pkce_gets_tokens => $crate::lesson06::public_client_with_pkce_gets_tokens($crate::lesson06_suite!(@pkce $k));
             stolen_code_without_the_verifier_is_refused => $crate::lesson06::stolen_code_without_the_verifier_is_refused($crate::lesson06_suite!(@pkce $k));
             exchange_sends_the_verifier_as_a_public_client => $crate::lesson06::exchange_sends_the_verifier_as_a_public_client($crate::lesson06_suite!(@pkce $k));
+            rfc9207_the_callback_code_refuses_a_mix_up => $crate::lesson03::rfc9207_the_callback_code_refuses_a_mix_up($k::wait_for_callback);
         }
     };
 }

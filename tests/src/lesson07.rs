@@ -1326,6 +1326,7 @@ macro_rules! lesson07_suite {
             logout_after_a_503_says_when_to_try_again => $crate::lesson07::logout_after_a_503_says_when_to_try_again($k::logout);
             logout_touches_only_this_providers_tokens => $crate::lesson07::logout_touches_only_this_providers_tokens($k::token_file, $k::logout_from);
             nothing_secret_in_debug_or_the_file_name => $crate::lesson07::nothing_secret_in_debug_or_the_file_name($k::stored_from, $k::cache_path);
+            rfc9207_the_callback_code_refuses_a_mix_up => $crate::lesson03::rfc9207_the_callback_code_refuses_a_mix_up($k::wait_for_callback);
         }
     };
 }

@@ -1014,13 +1014,13 @@ macro_rules! lesson08_suite {
     ($k:ident) => { $crate::lesson08_suite!(tests, $k); };
     (tests, $k:ident) => {
         $crate::lesson08_impl!($k);
-        $crate::lesson08_suite!(@checks tests);
+        $crate::lesson08_suite!(@checks tests, $k);
     };
     (list, $k:ident) => {{
         $crate::lesson08_impl!($k);
-        $crate::lesson08_suite!(@checks list)
+        $crate::lesson08_suite!(@checks list, $k)
     }};
-    (@checks $mode:ident) => {
+    (@checks $mode:ident, $k:ident) => {
         $crate::suite! { $mode;
             profiles_follow_the_providers_docs => $crate::lesson08::profiles_follow_the_providers_docs::<Lesson08Crate>();
             github_authorization_url_follows_its_docs => $crate::lesson08::github_authorization_url_follows_its_docs::<Lesson08Crate>();
@@ -1036,6 +1036,7 @@ macro_rules! lesson08_suite {
             token_responses_of_every_shape => $crate::lesson08::token_responses_of_every_shape::<Lesson08Crate>();
             mock_provider_accepts_the_lesson_s_requests => $crate::lesson08::mock_provider_accepts_the_lesson_s_requests::<Lesson08Crate>();
             mock_provider_wrong_secret_is_invalid_client => $crate::lesson08::mock_provider_wrong_secret_is_invalid_client::<Lesson08Crate>();
+            rfc9207_the_callback_code_refuses_a_mix_up => $crate::lesson03::rfc9207_the_callback_code_refuses_a_mix_up($k::wait_for_callback);
         }
     };
 }

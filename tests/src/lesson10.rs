@@ -825,6 +825,7 @@ macro_rules! lesson10_suite {
             refresh_keeps_the_refresh_token_when_none_comes_back => $crate::lesson10::refresh_keeps_the_refresh_token_when_none_comes_back($crate::lesson10_api!($k));
             revoke_kills_the_tokens => $crate::lesson10::revoke_kills_the_tokens($crate::lesson10_api!($k));
             revoke_refuses_plain_http_beyond_this_machine => $crate::lesson10::revoke_refuses_plain_http_beyond_this_machine($crate::lesson10_api!($k));
+            rfc9207_the_callback_code_refuses_a_mix_up => $crate::lesson03::rfc9207_the_callback_code_refuses_a_mix_up($k::wait_for_callback);
         }
     };
 }

@@ -34,6 +34,7 @@ pub mod lesson08;
 pub mod lesson09;
 #[cfg(feature = "replicas")]
 pub mod lesson10;
+pub mod lesson11;
 pub mod nochmod;
 pub mod randomness;
 pub mod support;

@@ -12,9 +12,13 @@ pub fn provider() -> MockProvider {
     MockProvider::start(Config::default()).expect("the mock provider starts")
 }
 
-/// The built-in confidential client, for this provider.
+/// The built-in confidential client, for this provider, which names itself
+/// in every authorization answer (`iss`, RFC 9207).
 pub fn client_for(provider: &MockProvider) -> Client {
-    client_at(provider.base_url())
+    Client {
+        iss: Some(provider.base_url().to_string()),
+        ..client_at(provider.base_url())
+    }
 }
 
 /// The built-in confidential client, for a provider (or a replica of one) at
@@ -29,6 +33,7 @@ pub fn client_at(base: &str) -> Client {
         scope: "profile posts:read".into(),
         revoke_url: Some(format!("{base}/revoke")),
         device_url: Some(format!("{base}/device_authorization")),
+        iss: None,
     }
 }
 

@@ -386,7 +386,7 @@ fn solution05_flow(
     let url = solution05::authorization_url(&client, &redirect_uri, &state);
     let person = browser.authorize_in_background(&url, Person::alice(), decision);
     let deadline = std::time::Instant::now() + PATIENCE;
-    let result = solution05::wait_for_callback(&server, &state, deadline);
+    let result = solution05::wait_for_callback(&server, &state, client.iss.as_deref(), deadline);
     let landing = person
         .join()
         .expect("the browser thread ends")
@@ -465,7 +465,7 @@ fn chromium_plays_alice_for_solution06_with_pkce(browser: &Arc<Browser>) {
     );
     let person = browser.authorize_in_background(&url, Person::alice(), Decision::Approve);
     let deadline = std::time::Instant::now() + PATIENCE;
-    let code = solution06::wait_for_callback(&server, &state, deadline)
+    let code = solution06::wait_for_callback(&server, &state, client.iss.as_deref(), deadline)
         .expect("alice approved: solution06 gets the code");
     let landing = person
         .join()
@@ -489,6 +489,180 @@ fn chromium_plays_alice_for_solution06_with_pkce(browser: &Arc<Browser>) {
 
 /// One Chromium for every case, one after another: starting a browser costs
 /// more than a case, and the suite must stay fast.
+/// Class mode (book/src/appendix/instructor.md, "Class mode"): a student logs in
+/// with the password of their handout; the demo users are not offered; the
+/// inspector names each flow's student and lesson, and `?student=` keeps one
+/// student's flows. The screenshots are the instructor guide's.
+fn chromium_plays_a_student_in_class_mode(browser: &Arc<Browser>) {
+    let dir = std::env::temp_dir().join(format!("browser-class-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    mock_provider::write_class(&dir, 3, None, None).expect("class-init writes the class");
+    let mut config = Config::default();
+    config.add_from_file(&dir.join("class.toml")).unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    let password = |name: &str| {
+        config
+            .users
+            .iter()
+            .find(|u| u.username == name)
+            .map(|u| u.password.clone())
+            .unwrap()
+    };
+    let passwords: Vec<String> = config.users.iter().map(|u| u.password.clone()).collect();
+    let student02 = Person::new("student02", &password("student02"));
+    let provider = MockProvider::start(config).expect("the class provider starts");
+    let base = provider.base_url().to_string();
+    // What labkit does first: read the metadata, naming the program and client.
+    let announce = |program: &str, client: &str| {
+        let answer = agent()
+            .get(&format!("{base}/.well-known/oauth-authorization-server"))
+            .header(
+                "User-Agent",
+                &format!("oauth2-lab/{program} (client {client})"),
+            )
+            .call()
+            .unwrap();
+        assert_eq!(answer.status().as_u16(), 200);
+    };
+    let url_for = |client: &str, redirect_uri: &str, extra: &[(&str, &str)]| {
+        let mut query = url::form_urlencoded::Serializer::new(String::new());
+        query
+            .append_pair("response_type", "code")
+            .append_pair("client_id", client)
+            .append_pair("redirect_uri", redirect_uri)
+            .append_pair("scope", "profile posts:read")
+            .append_pair("state", &fresh_state());
+        for (k, v) in extra {
+            query.append_pair(k, v);
+        }
+        format!("{base}/authorize?{}", query.finish())
+    };
+
+    // student02 runs lesson 03 and logs in in the browser.
+    announce("lesson03", "student02-app");
+    let loopback = Loopback::start();
+    browser
+        .open(&url_for("student02-app", &loopback.redirect_uri(), &[]))
+        .unwrap();
+    let consent = browser
+        .wait_for_text("the class's consent page", |t| {
+            t.contains("wants to access")
+        })
+        .unwrap();
+    assert!(
+        consent.contains("the username and password you were given")
+            && !consent.contains("demo users"),
+        "{consent}"
+    );
+    for secret in passwords.iter().map(String::as_str).chain(["wonderland"]) {
+        assert!(
+            !consent.contains(secret),
+            "the consent page shows a password"
+        );
+    }
+    browser
+        .screenshot(&screenshot_path("class-consent"))
+        .unwrap();
+    browser.decide(&student02, Decision::Approve).unwrap();
+    let target = loopback.request();
+    let code = query_param(&target, "code").expect("a code for student02");
+    let body = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("grant_type", "authorization_code")
+        .append_pair("code", &code)
+        .append_pair("redirect_uri", &loopback.redirect_uri())
+        .finish();
+    let mut response = agent()
+        .post(&format!("{base}/token"))
+        .header(
+            "Authorization",
+            &format!(
+                "Basic {}",
+                base64::Engine::encode(
+                    &base64::engine::general_purpose::STANDARD,
+                    "student02-app:lab-secret"
+                )
+            ),
+        )
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .send(body.as_str())
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let json: Value = serde_json::from_str(&response.body_mut().read_to_string().unwrap()).unwrap();
+    let token = json["access_token"].as_str().unwrap().to_string();
+    assert_eq!(api(&provider, "/api/me", &token)["username"], "student02");
+    // Then lesson 04, left at the login page; student01 and student03 start too.
+    announce("lesson04", "student02-app");
+    assert_eq!(
+        agent()
+            .get(&url_for(
+                "student02-app",
+                "http://127.0.0.1:8000/callback",
+                &[]
+            ))
+            .call()
+            .unwrap()
+            .status()
+            .as_u16(),
+        200
+    );
+    announce("lesson06", "student01-public");
+    let pkce = [
+        (
+            "code_challenge",
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+        ),
+        ("code_challenge_method", "S256"),
+    ];
+    provider
+        .resource_owner("student01")
+        .approve(&url_for(
+            "student01-public",
+            "http://127.0.0.1:8000/callback",
+            &pkce,
+        ))
+        .unwrap();
+    announce("lesson03", "student03-app");
+    agent()
+        .get(&url_for(
+            "student03-app",
+            "http://127.0.0.1:8000/callback",
+            &[],
+        ))
+        .call()
+        .unwrap();
+
+    browser
+        .open(&format!("{base}/_lab?student=student02"))
+        .unwrap();
+    let inspector = browser
+        .wait_for_text("student02's flows in the inspector", |t| {
+            t.contains("lesson03") && t.contains("lesson04") && t.contains("Live:")
+        })
+        .unwrap();
+    assert!(
+        !inspector.contains("student01-public") && !inspector.contains("student03-app"),
+        "another student's flow under student02:\n{inspector}"
+    );
+    let source = browser.source().unwrap();
+    for secret in passwords.iter().chain([&code, &token]) {
+        assert!(
+            !source.contains(secret.as_str()),
+            "the inspector shows {} whole",
+            mock_provider::shorten(secret)
+        );
+    }
+    browser
+        .screenshot(&screenshot_path("class-inspector"))
+        .unwrap();
+    browser.open(&format!("{base}/_lab/class")).unwrap();
+    browser
+        .wait_for_text("the class view", |t| t.contains("student03"))
+        .unwrap();
+    browser
+        .screenshot(&screenshot_path("class-mode-view"))
+        .unwrap();
+}
+
 #[test]
 fn a_real_browser_plays_the_student() {
     let Some(browser) = browser::start_or_skip("a_real_browser_plays_the_student") else {
@@ -496,7 +670,7 @@ fn a_real_browser_plays_the_student() {
     };
     let browser = Arc::new(browser);
     type Case = fn(&Arc<Browser>);
-    let cases: [(&str, Case); 6] = [
+    let cases: [(&str, Case); 7] = [
         (
             "approve",
             chromium_logs_in_as_alice_approves_and_the_listener_gets_the_code,
@@ -515,6 +689,7 @@ fn a_real_browser_plays_the_student() {
             "solution06 PKCE",
             chromium_plays_alice_for_solution06_with_pkce,
         ),
+        ("class mode", chromium_plays_a_student_in_class_mode),
     ];
     for (name, case) in cases {
         let started = std::time::Instant::now();

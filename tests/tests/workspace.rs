@@ -140,8 +140,9 @@ fn text_files(dir: &Path, out: &mut Vec<PathBuf>) {
         let path = entry.path();
         let name = entry.file_name().to_string_lossy().to_string();
         if path.is_dir() {
-            let skipped =
-                name == "target" || name.starts_with('.') && name != ".ci" && name != ".cargo";
+            let skipped = name == "target"
+                || name == "node_modules"
+                || name.starts_with('.') && name != ".ci" && name != ".cargo";
             if !skipped && !path.ends_with("book/book") {
                 text_files(&path, out);
             }

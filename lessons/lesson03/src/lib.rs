@@ -33,16 +33,20 @@ pub fn authorization_url(client: &Client, redirect_uri: &str, state: &str) -> St
 /// Step 3: waits on `/callback` for the browser to come back with our `state`,
 /// and returns the code. Other paths get 404, a wrong state gets an error page,
 /// and neither ends the wait; an error from the provider (such as
-/// `access_denied`) ends it; so does the deadline.
+/// `access_denied`) ends it; so does an answer from another issuer than `iss`
+/// (when the provider sends one, RFC 9207), and the deadline.
 pub fn wait_for_callback(
     server: &labkit::Listener,
     state: &str,
+    iss: Option<&str>,
     deadline: Instant,
 ) -> Result<Secret, CallbackError> {
     // TODO: Answer requests until one ends the wait; past the deadline: TimedOut.
     //       - Another path than /callback: 404, keep waiting.
     //       - A parameter sent twice counts as absent (which one would be meant?).
     //       - A state other than ours, or none: 400, keep waiting.
+    //       - Our state, and `iss` is Some but the answer's `iss` is absent or not
+    //         exactly it: a page, then MixUp (RFC 9207 §2.4), before anything else.
     //       - Our state and an `error`: a page, then Denied for access_denied, else Provider.
     //       - Our state and a `code`: a success page that does not show it, then the code.
     //       - Our state, but neither: 400, keep waiting.

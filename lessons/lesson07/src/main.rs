@@ -185,7 +185,12 @@ fn authorize(cli: &Cli, provider: &Provider, flow: &mut Option<Flow>) -> Result<
         "Waiting for the browser to come back to {}",
         flow.redirect_uri
     ));
-    let code = lesson::wait_for_callback(&flow.server, &state, flow.deadline)?;
+    let code = lesson::wait_for_callback(
+        &flow.server,
+        &state,
+        flow.client.iss.as_deref(),
+        flow.deadline,
+    )?;
     flow.step(&format!(
         "Trading the code ({code}) and the verifier ({verifier}) for tokens at {}",
         client.token_url

@@ -141,7 +141,12 @@ fn sign_in(profile: &ProviderProfile, flow: &Flow) -> Result<(), LabError> {
     flow.step(&format!(
         "Waiting for the browser to come back to {redirect_uri}"
     ));
-    let code = lesson::wait_for_callback(&flow.server, &state, flow.deadline)?;
+    let code = lesson::wait_for_callback(
+        &flow.server,
+        &state,
+        flow.client.iss.as_deref(),
+        flow.deadline,
+    )?;
     flow.step(&format!(
         "Trading the code ({code}) for tokens at {}",
         client.token_url

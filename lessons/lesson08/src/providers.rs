@@ -224,6 +224,8 @@ pub fn client_for(
         scope,
         revoke_url: profile.revoke_url.map(str::to_string),
         device_url: None,
+        // None of these providers says it sends `iss` (RFC 9207).
+        iss: None,
     }
 }
 

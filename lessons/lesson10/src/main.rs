@@ -276,7 +276,12 @@ impl Session<'_> {
             "Waiting for the browser to come back to {}",
             flow.redirect_uri
         ));
-        let code = lesson::wait_for_callback(&flow.server, request.state.secret(), flow.deadline)?;
+        let code = lesson::wait_for_callback(
+            &flow.server,
+            request.state.secret(),
+            client.iss.as_deref(),
+            flow.deadline,
+        )?;
         // Shortened, as every secret the program prints.
         let verifier = Secret::new(request.verifier.secret().as_str());
         flow.step(&format!(

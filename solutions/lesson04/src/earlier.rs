@@ -41,10 +41,12 @@ pub fn authorization_url(client: &Client, redirect_uri: &str, state: &str) -> St
 /// Lesson 03: waits on `/callback` for the browser to come back with our `state`,
 /// and returns the code. Other paths get 404, a wrong state gets an error page,
 /// and neither ends the wait; an error from the provider (such as
-/// `access_denied`) ends it; so does the deadline.
+/// `access_denied`) ends it; so does an answer from another issuer than `iss`
+/// (when the provider sends one, RFC 9207), and the deadline.
 pub fn wait_for_callback(
     server: &labkit::Listener,
     state: &str,
+    iss: Option<&str>,
     deadline: Instant,
 ) -> Result<Secret, CallbackError> {
     loop {
@@ -85,6 +87,25 @@ pub fn wait_for_callback(
                 "This answer does not match the request this program made (wrong state), so it was ignored.",
             ));
             continue;
+        }
+        // Our state, so the answer is for us; but is it from the provider we
+        // asked? One that names itself in every answer (RFC 9207) must name
+        // itself here too, byte for byte: else another provider's answer, or
+        // an attacker's code, reached us (a mix-up), and we stop before its
+        // code goes anywhere (RFC 9207 §2.4).
+        if let Some(expected) = iss {
+            let got = get("iss");
+            if got != Some(expected) {
+                let _ = request.respond(labkit::page(
+                    400,
+                    "Answer from another provider",
+                    "This answer does not come from the provider this program asked (its iss is wrong or missing), so its code was not used and the program stops. You can close this tab.",
+                ));
+                return Err(CallbackError::MixUp {
+                    expected: expected.to_string(),
+                    got: got.map(str::to_string),
+                });
+            }
         }
         if let Some(error) = get("error") {
             let description = get("error_description").map(str::to_string);

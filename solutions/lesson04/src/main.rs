@@ -21,7 +21,12 @@ fn main() -> std::process::ExitCode {
             "Waiting for the browser to come back to {}",
             flow.redirect_uri
         ));
-        let code = lesson::wait_for_callback(&flow.server, &state, flow.deadline)?;
+        let code = lesson::wait_for_callback(
+            &flow.server,
+            &state,
+            flow.client.iss.as_deref(),
+            flow.deadline,
+        )?;
         flow.step(&format!(
             "Trading the code ({code}) for tokens at {}",
             flow.client.token_url

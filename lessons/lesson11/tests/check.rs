@@ -1,0 +1,1 @@
+lab_tests::lesson11_suite!(lesson11);

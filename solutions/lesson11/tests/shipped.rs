@@ -1,0 +1,1 @@
+lab_tests::shipped!(lesson11, lesson11_suite);
