@@ -76,11 +76,12 @@ pub fn student_edition(root: &Path, lessons: &[Lesson]) -> Result<Files, String>
         }
         let bytes = read(&path)?;
         let text = String::from_utf8_lossy(&bytes);
-        // A check that compiles a solution crate (tests/tests/browser.rs).
+        // A check that compiles or runs a solution (tests/tests/browser.rs
+        // calls `solution05::…`; tests/tests/mix_up.rs runs "solution03").
         let uses_a_solution = relative.starts_with("tests/tests")
             && solution_crates
                 .iter()
-                .any(|s| text.contains(&format!("{s}::")));
+                .any(|s| text.contains(&format!("{s}::")) || text.contains(&format!("\"{s}\"")));
         if uses_a_solution {
             continue;
         }
@@ -295,7 +296,13 @@ mod tests {
         }
         let tests = String::from_utf8_lossy(&files[Path::new("tests/Cargo.toml")]).into_owned();
         assert!(!tests.contains("solution"), "{tests}");
-        assert!(!files.contains_key(Path::new("tests/tests/browser.rs")));
+        for runs_solutions in ["tests/tests/browser.rs", "tests/tests/mix_up.rs"] {
+            assert!(
+                !files.contains_key(Path::new(runs_solutions)),
+                "{runs_solutions}"
+            );
+        }
+        assert!(files.contains_key(Path::new("tests/tests/course.rs")));
         for lesson in &lessons {
             let page = Path::new("book/src").join(solution_page(lesson));
             let note = String::from_utf8_lossy(&files[&page]).into_owned();
