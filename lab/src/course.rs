@@ -254,6 +254,8 @@ mod tests {
             files: vec!["src/lib.rs".into()],
             title: "Ask for permission".into(),
             minutes: 30,
+            points: None,
+            check_points: Default::default(),
             chapter: "lesson03/index.md".into(),
             steps: vec!["make a state".into(), "build the URL".into(), "wait".into()],
             hints: vec!["nudge".into(), "nearer".into()],
@@ -270,6 +272,8 @@ mod tests {
             total: 3,
             first_failure: message.map(|_| "a_check".into()),
             message: message.map(String::from),
+            points: 0.0,
+            max_points: 10,
         }
     }
 

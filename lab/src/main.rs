@@ -99,8 +99,8 @@ fn hint(course: &Course, name: &str, all: bool) -> Result<ExitCode, String> {
         println!("(cargo lab hint {} again for the next one)", lesson.id);
     } else {
         println!(
-            "(that was the last; the reference answer is in solutions/{}/src/lib.rs)",
-            lesson.package
+            "(that was the last; then comes the lesson's solution page, book/src/{})",
+            lesson.chapter.replace("index.md", "solution.md")
         );
     }
     Ok(ExitCode::SUCCESS)

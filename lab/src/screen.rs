@@ -155,8 +155,8 @@ impl Screen {
                     vec![Effect::RememberHints(self.current, *shown)]
                 } else {
                     self.note = Some(format!(
-                        "That was the last hint. The reference answer is in solutions/{}/src/lib.rs.",
-                        lesson.package
+                        "That was the last hint. Then comes the lesson's solution page, book/src/{}.",
+                        lesson.chapter.replace("index.md", "solution.md")
                     ));
                     vec![]
                 }
@@ -387,6 +387,8 @@ mod tests {
             files: vec!["src/lib.rs".into()],
             title: title.into(),
             minutes: 20,
+            points: None,
+            check_points: Default::default(),
             chapter: format!("lesson{id}/index.md"),
             steps: steps.iter().map(|s| s.to_string()).collect(),
             hints: vec!["a nudge".into(), "nearly the answer".into()],
@@ -420,6 +422,8 @@ mod tests {
                 total: 4,
                 first_failure: message.map(|_| "the_check".into()),
                 message: message.map(String::from),
+                points: 0.0,
+                max_points: 10,
             },
             step: message.filter(|m| m.contains("Step")).map(|_| Step {
                 number: 1,
@@ -511,7 +515,7 @@ mod tests {
         assert!(t.contains("Hint 2 of 2: nearly the answer") && !t.contains("a nudge"));
         assert_eq!(s.update(Event::Key('h')), []);
         assert!(text(&s).contains(
-            "That was the last hint. The reference answer is in solutions/lesson02/src/lib.rs."
+            "That was the last hint. Then comes the lesson's solution page, book/src/lesson02/solution.md."
         ));
     }
 

@@ -58,7 +58,7 @@ fn hint_gives_the_next_layer_each_time_and_remembers_it() {
     );
     let last = stdout(&course.lab(&["hint", "lesson03"]));
     assert!(last.starts_with("Hint 3 of 3: query_pairs_mut()\n"));
-    assert!(last.contains("the reference answer is in solutions/lesson03/src/lib.rs"));
+    assert!(last.contains("the lesson's solution page, book/src/lesson03/solution.md"));
     // The last layer stays; another lesson counts on its own.
     assert!(stdout(&course.lab(&["hint", "03"])).starts_with("Hint 3 of 3:"));
     assert!(stdout(&course.lab(&["hint", "02"])).starts_with("Hint 1 of 2: Listen first.\n"));

@@ -18,6 +18,13 @@ pub struct Lesson {
     pub files: Vec<String>,
     pub title: String,
     pub minutes: u32,
+    /// What the lesson is worth in the reports ([`DEFAULT_POINTS`] when not given).
+    #[serde(default)]
+    pub points: Option<u32>,
+    /// Weights of single checks (by name) within the lesson's points; a check
+    /// not named weighs 1.
+    #[serde(default)]
+    pub check_points: std::collections::BTreeMap<String, u32>,
     /// The book chapter, relative to `book/src`.
     pub chapter: String,
     /// What each `todo!()` of the lesson as shipped asks for, in order.
@@ -25,6 +32,9 @@ pub struct Lesson {
     /// Layered: a nudge first, then nearer and nearer the answer.
     pub hints: Vec<String>,
 }
+
+/// What a lesson without `points` in lessons.toml is worth.
+pub const DEFAULT_POINTS: u32 = 10;
 
 fn student_file() -> Vec<String> {
     vec!["src/lib.rs".into()]
@@ -64,6 +74,8 @@ impl Lesson {
             files: vec!["src/lib.rs".into()],
             title: "Ask for permission".into(),
             minutes: 30,
+            points: None,
+            check_points: Default::default(),
             chapter: "lesson03/index.md".into(),
             steps: vec!["one".into()],
             hints: vec![],
@@ -77,6 +89,27 @@ impl Lesson {
 
     pub fn solution_dir(&self, root: &Path) -> PathBuf {
         root.join("solutions").join(&self.package)
+    }
+
+    /// What the lesson is worth.
+    pub fn points(&self) -> u32 {
+        self.points.unwrap_or(DEFAULT_POINTS)
+    }
+
+    /// The points earned with the checks `passed` of all `checks`: the lesson's
+    /// points shared by weight (`check_points`, 1 by default), to the hundredth.
+    pub fn score(&self, checks: &[String], passed: &[String]) -> f64 {
+        let weight = |name: &String| f64::from(self.check_points.get(name).copied().unwrap_or(1));
+        let all: f64 = checks.iter().map(weight).sum();
+        if all == 0.0 {
+            return 0.0;
+        }
+        let won: f64 = checks
+            .iter()
+            .filter(|c| passed.contains(c))
+            .map(weight)
+            .sum();
+        (f64::from(self.points()) * won / all * 100.0).round() / 100.0
     }
 }
 

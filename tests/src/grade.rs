@@ -40,7 +40,7 @@ impl Status {
 }
 
 /// One row of the grade table.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Grade {
     pub id: String,
     pub package: String,
@@ -51,9 +51,41 @@ pub struct Grade {
     /// The first failing check, in suite order, and the first line of its message.
     pub first_failure: Option<String>,
     pub message: Option<String>,
+    /// Points earned of `max_points` (lessons.toml's `points`, shared by the
+    /// checks passed); 0 unless the lesson was started.
+    pub points: f64,
+    pub max_points: u32,
 }
 
+// Points are never NaN (a share of a whole number of points), so equality is total.
+impl Eq for Grade {}
+
 impl Grade {
+    /// A lesson that ends before its checks give a result.
+    fn empty(lesson: &Lesson, status: Status, message: Option<String>) -> Grade {
+        Grade {
+            id: lesson.id.clone(),
+            package: lesson.package.clone(),
+            title: lesson.title.clone(),
+            status,
+            passed: 0,
+            total: 0,
+            first_failure: None,
+            message,
+            points: 0.0,
+            max_points: lesson.points(),
+        }
+    }
+
+    /// The student file is as shipped: not started, nothing earned, whatever
+    /// checks happen to pass as shipped.
+    pub fn not_started(lesson: &Lesson, total: usize) -> Grade {
+        Grade {
+            total,
+            ..Grade::empty(lesson, Status::NotStarted, None)
+        }
+    }
+
     /// The result column of the table.
     pub fn result(&self) -> String {
         match self.status {
@@ -103,23 +135,18 @@ pub fn does_not_compile(lesson: &Lesson, stderr: &str) -> Grade {
     let place = lines
         .find_map(|l| l.trim_start().strip_prefix("--> "))
         .map(|p| format!(" at {p}"));
-    Grade {
-        id: lesson.id.clone(),
-        package: lesson.package.clone(),
-        title: lesson.title.clone(),
-        status: Status::DoesNotCompile,
-        passed: 0,
-        total: 0,
-        first_failure: None,
-        message: Some(error + &place.unwrap_or_default()),
-    }
+    Grade::empty(
+        lesson,
+        Status::DoesNotCompile,
+        Some(error + &place.unwrap_or_default()),
+    )
 }
 
 /// Reads `cargo test` output (stdout, then stderr) into a grade. `checks` is
 /// every check of the suite. Of the failures, the one reported first is a
 /// check failing for a reason of its own (something written is wrong) before
 /// one that stopped at a `todo!()`, and among those the earliest step.
-/// `untouched`: the lesson still has every `todo!()` it was shipped with.
+/// `untouched`: the student file is as shipped (see [`Grade::not_started`]).
 pub fn grade_from_output(
     lesson: &Lesson,
     checks: &[String],
@@ -131,32 +158,35 @@ pub fn grade_from_output(
         return does_not_compile(lesson, stderr);
     }
     let mut grade = Grade {
-        id: lesson.id.clone(),
-        package: lesson.package.clone(),
-        title: lesson.title.clone(),
-        status: Status::Passed,
-        passed: 0,
         total: checks.len(),
-        first_failure: None,
-        message: None,
+        ..Grade::empty(lesson, Status::Passed, None)
     };
     let ran = parse_libtest(stdout);
-    grade.passed = checks
+    let passed: Vec<String> = checks
         .iter()
         .filter(|n| ran.iter().any(|r| &r.name == *n && r.ok))
-        .count();
+        .cloned()
+        .collect();
+    grade.passed = passed.len();
+    grade.points = lesson.score(checks, &passed);
     let mut failed: Vec<&Ran> = checks
         .iter()
         .filter_map(|n| ran.iter().find(|r| &r.name == n && !r.ok))
         .collect();
     if failed.is_empty() && grade.passed == checks.len() {
+        if untouched {
+            return Grade::not_started(lesson, checks.len());
+        }
         return grade;
     }
-    grade.status = if untouched {
-        Status::NotStarted
-    } else {
-        Status::Failed
-    };
+    grade.status = Status::Failed;
+    if untouched {
+        // What passes as shipped earns nothing; the first failure (a todo!())
+        // still says where to start.
+        grade.status = Status::NotStarted;
+        grade.passed = 0;
+        grade.points = 0.0;
+    }
     failed.sort_by_key(|r| todo_step(&r.message).unwrap_or(0));
     if let Some(first) = failed.first() {
         grade.first_failure = Some(first.name.clone());
@@ -220,11 +250,101 @@ pub struct Runner {
     pub target_dir: Option<PathBuf>,
     /// How long one lesson's checks may run once built.
     pub timeout: Duration,
+    /// Build every lesson with [`ALL_LESSONS_FEATURES`] (grading all of
+    /// them), or with the lesson's own (`cargo lab`, one lesson at a time:
+    /// lesson 01 does not build the replicas' tokio).
+    pub all_lessons_features: bool,
 }
 
 /// How long building one lesson's checks may take: generous, since the first
 /// build of a class compiles every dependency.
 const BUILD_LIMIT: Duration = Duration::from_secs(30 * 60);
+
+/// Every lesson's checks are built with the features of all of them (the
+/// suites that play providers need `replicas`, and with it httpmock, which
+/// turns on more features of shared crates such as serde and once_cell): the
+/// shared dependencies then resolve the same for every lesson and are built
+/// once, not once per feature set.
+pub const ALL_LESSONS_FEATURES: &str = "lab-tests/replicas";
+
+/// What one `cargo build` of every lesson's checks gave.
+#[derive(Debug, Default)]
+pub struct Built {
+    /// Package → its `check` test binary.
+    pub binaries: std::collections::BTreeMap<String, PathBuf>,
+    /// Package → its first compiler error, with its place.
+    pub errors: std::collections::BTreeMap<String, String>,
+    /// The build ran past its time limit.
+    pub timed_out: bool,
+}
+
+impl Built {
+    fn timed_out() -> Built {
+        Built {
+            timed_out: true,
+            ..Built::default()
+        }
+    }
+
+    /// Reads cargo's `--message-format json` lines: the test binaries built,
+    /// and each package's first error (`error[E0308]: mismatched types at
+    /// lessons/lesson03/src/lib.rs:3:1`).
+    pub fn from_messages(stdout: &str) -> Built {
+        let mut built = Built::default();
+        for line in stdout.lines() {
+            let Ok(message) = serde_json::from_str::<serde_json::Value>(line) else {
+                continue;
+            };
+            let Some(package) = message["package_id"].as_str().map(package_name) else {
+                continue;
+            };
+            match message["reason"].as_str() {
+                Some("compiler-artifact") if message["target"]["name"] == "check" => {
+                    if let Some(binary) = message["executable"].as_str() {
+                        built.binaries.insert(package, PathBuf::from(binary));
+                    }
+                }
+                Some("compiler-message") if message["message"]["level"] == "error" => {
+                    let m = &message["message"];
+                    let mut text = match m["code"]["code"].as_str() {
+                        Some(code) => format!("error[{code}]: "),
+                        None => "error: ".into(),
+                    };
+                    text.push_str(m["message"].as_str().unwrap_or(""));
+                    let spans = m["spans"].as_array().cloned().unwrap_or_default();
+                    let span = spans
+                        .iter()
+                        .find(|s| s["is_primary"] == true)
+                        .or(spans.first());
+                    if let Some(span) = span {
+                        text.push_str(&format!(
+                            " at {}:{}:{}",
+                            span["file_name"].as_str().unwrap_or("?"),
+                            span["line_start"],
+                            span["column_start"]
+                        ));
+                    }
+                    built.errors.entry(package).or_insert(text);
+                }
+                _ => {}
+            }
+        }
+        built
+    }
+}
+
+/// The package name of a cargo package id: `path+file:///…/lesson05#0.1.0`
+/// (the folder's name, when it is the package's) or `…#lesson05@0.1.0`.
+fn package_name(id: &str) -> String {
+    let (path, version) = id.rsplit_once('#').unwrap_or((id, ""));
+    match version.split_once('@') {
+        Some((name, _)) => name.to_string(),
+        None => path.rsplit('/').next().unwrap_or(path).to_string(),
+    }
+}
+
+/// How long the output of a finished `cargo test` may take to arrive.
+const PIPE_GRACE: Duration = Duration::from_secs(5);
 
 /// A command that ran to its end, or was stopped at its time limit.
 enum Ended {
@@ -240,19 +360,26 @@ impl Runner {
             root: root.to_path_buf(),
             target_dir: None,
             timeout,
+            all_lessons_features: true,
         }
     }
 
     /// `cargo test -p PACKAGE --test check -- ARGS`, stopped with everything it
     /// started (its process group) after `limit`.
     fn cargo_test(&self, package: &str, args: &[&str], limit: Duration) -> io::Result<Ended> {
-        let mut command = Command::new(&self.cargo);
+        let mut command = cargo_command(&self.cargo, &self.root);
+        command.args(["test", "-p", package, "--test", "check", "--color", "never"]);
+        if self.all_lessons_features {
+            command.args(["--features", ALL_LESSONS_FEATURES]);
+        }
+        command.arg("--").args(args);
+        self.run_limited(command, limit)
+    }
+
+    /// Runs `command` (stdout and stderr read whole) in a process group of
+    /// its own, stopped with the whole group after `limit`.
+    fn run_limited(&self, mut command: Command, limit: Duration) -> io::Result<Ended> {
         command
-            .current_dir(&self.root)
-            .args([
-                "test", "-p", package, "--test", "check", "--color", "never", "--",
-            ])
-            .args(args)
             .env("RUST_BACKTRACE", "0")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -263,14 +390,19 @@ impl Runner {
         #[cfg(unix)]
         std::os::unix::process::CommandExt::process_group(&mut command, 0);
         let mut child = command.spawn()?;
+        // Each pipe is read on a thread of its own, which hands its bytes over a
+        // channel: a process that left the group (and keeps the pipe open)
+        // cannot keep the grader waiting once the lesson is over.
         let read = |pipe: Option<Box<dyn Read + Send>>| {
+            let (send, receive) = std::sync::mpsc::channel();
             std::thread::spawn(move || {
                 let mut bytes = Vec::new();
                 if let Some(mut pipe) = pipe {
                     let _ = pipe.read_to_end(&mut bytes);
                 }
-                bytes
-            })
+                let _ = send.send(bytes);
+            });
+            receive
         };
         let stdout = read(child.stdout.take().map(|p| Box::new(p) as _));
         let stderr = read(child.stderr.take().map(|p| Box::new(p) as _));
@@ -285,10 +417,12 @@ impl Runner {
             }
             std::thread::sleep(Duration::from_millis(20));
         };
-        let (stdout, stderr) = (
-            stdout.join().unwrap_or_default(),
-            stderr.join().unwrap_or_default(),
-        );
+        let ended = Instant::now();
+        let collect = |pipe: std::sync::mpsc::Receiver<Vec<u8>>| {
+            let left = PIPE_GRACE.saturating_sub(ended.elapsed());
+            pipe.recv_timeout(left).unwrap_or_default()
+        };
+        let (stdout, stderr) = (collect(stdout), collect(stderr));
         Ok(match status {
             Some(status) => Ended::Finished(Output {
                 status,
@@ -297,6 +431,106 @@ impl Runner {
             }),
             None => Ended::TimedOut,
         })
+    }
+
+    /// Builds the checks of every lesson given, in one `cargo build` (features
+    /// resolved once for all of them; a lesson that does not compile does not
+    /// stop the others: `--keep-going`), and says where each test binary is.
+    pub fn build_all(&self, lessons: &[Lesson]) -> io::Result<Built> {
+        let mut command = cargo_command(&self.cargo, &self.root);
+        command.args(["build", "--keep-going", "--test", "check"]);
+        command.args(["--message-format", "json", "--color", "never"]);
+        command.args(["--features", ALL_LESSONS_FEATURES]);
+        for lesson in lessons {
+            command.args(["-p", &lesson.package]);
+        }
+        let output = match self.run_limited(command, BUILD_LIMIT)? {
+            Ended::TimedOut => return Ok(Built::timed_out()),
+            Ended::Finished(output) => output,
+        };
+        let mut built = Built::from_messages(&String::from_utf8_lossy(&output.stdout));
+        if built.binaries.is_empty() && built.errors.is_empty() {
+            // cargo itself failed (a broken manifest, a lock file it may not
+            // change): its own message, for every lesson.
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            let first = stderr
+                .lines()
+                .find(|l| l.starts_with("error"))
+                .unwrap_or("cargo built nothing")
+                .to_string();
+            for lesson in lessons {
+                built.errors.insert(lesson.package.clone(), first.clone());
+            }
+        }
+        Ok(built)
+    }
+
+    /// Grades a lesson [`Runner::build_all`] built: its test binary asked for
+    /// the list of its checks, then run within [`Runner::timeout`], directly
+    /// (as `cargo test` would: in the lesson's folder), so no cargo runs again.
+    pub fn grade_built(
+        &self,
+        lesson: &Lesson,
+        built: &Built,
+        untouched: bool,
+        total: Option<usize>,
+    ) -> io::Result<Grade> {
+        let timed_out = |what: &str, limit: Duration, total: usize| Grade {
+            total,
+            ..Grade::empty(
+                lesson,
+                Status::TimedOut,
+                Some(format!(
+                    "stopped after {} s: {what} did not finish",
+                    limit.as_secs()
+                )),
+            )
+        };
+        if built.timed_out {
+            return Ok(timed_out(
+                "building the checks",
+                BUILD_LIMIT,
+                total.unwrap_or(0),
+            ));
+        }
+        let Some(binary) = built.binaries.get(&lesson.package) else {
+            let message = built
+                .errors
+                .get(&lesson.package)
+                .cloned()
+                .unwrap_or_else(|| "cargo did not build its checks".into());
+            return Ok(Grade {
+                total: total.unwrap_or(0),
+                ..Grade::empty(lesson, Status::DoesNotCompile, Some(message))
+            });
+        };
+        let dir = lesson.dir(&self.root);
+        let test_binary = |args: &[&str]| {
+            let mut command = Command::new(binary);
+            command
+                .current_dir(&dir)
+                .args(args)
+                .env("CARGO_MANIFEST_DIR", &dir)
+                .env("CARGO_PKG_NAME", &lesson.package);
+            command
+        };
+        let list =
+            match self.run_limited(test_binary(&["--list", "--format", "terse"]), self.timeout)? {
+                Ended::TimedOut => return Ok(timed_out("listing the checks", self.timeout, 0)),
+                Ended::Finished(list) => list,
+            };
+        let checks = checks_from_list(&String::from_utf8_lossy(&list.stdout));
+        let run = match self.run_limited(test_binary(&["--color", "never"]), self.timeout)? {
+            Ended::TimedOut => return Ok(timed_out("the checks", self.timeout, checks.len())),
+            Ended::Finished(run) => run,
+        };
+        Ok(grade_from_output(
+            lesson,
+            &checks,
+            &String::from_utf8_lossy(&run.stdout),
+            &String::from_utf8_lossy(&run.stderr),
+            untouched,
+        ))
     }
 
     /// Grades one lesson (or its solution) by its own test binary: first the
@@ -312,17 +546,16 @@ impl Runner {
         total: Option<usize>,
     ) -> io::Result<Grade> {
         let timed_out = |what: &str, limit: Duration| Grade {
-            id: lesson.id.clone(),
             package: package.to_string(),
-            title: lesson.title.clone(),
-            status: Status::TimedOut,
-            passed: 0,
             total: total.unwrap_or(0),
-            first_failure: None,
-            message: Some(format!(
-                "{what} ran past {} s and was stopped",
-                limit.as_secs()
-            )),
+            ..Grade::empty(
+                lesson,
+                Status::TimedOut,
+                Some(format!(
+                    "stopped after {} s: {what} did not finish",
+                    limit.as_secs()
+                )),
+            )
         };
         let list = match self.cargo_test(package, &["--list", "--format", "terse"], BUILD_LIMIT)? {
             Ended::TimedOut => return Ok(timed_out("building the checks", BUILD_LIMIT)),
@@ -365,6 +598,7 @@ pub fn grade_package(
 ) -> io::Result<Grade> {
     let runner = Runner {
         cargo: cargo.to_os_string(),
+        all_lessons_features: false,
         ..Runner::new(root, Duration::from_secs(120))
     };
     let package = if solution {
@@ -493,6 +727,67 @@ mod tests {
         );
     }
 
+    /// Lesson 07 as shipped passed 2 of its checks: an untouched lesson earns
+    /// nothing, whatever passes as shipped.
+    #[test]
+    fn an_untouched_lesson_is_not_started_with_nothing_passed_whatever_passes() {
+        let todo = "not yet implemented: Step 1: make a fresh, unguessable state — see chapter 3";
+        let out = output(
+            &[
+                ("first_check", "ok"),
+                ("second_check", "ok"),
+                ("third_check", "FAILED"),
+            ],
+            &[("third_check", todo)],
+        );
+        let g = grade_from_output(&lesson(), &checks(), &out, "", true);
+        assert_eq!((g.status, g.passed, g.total), (Status::NotStarted, 0, 3));
+        assert_eq!((g.points, g.max_points), (0.0, 10));
+        assert_eq!(
+            g.first_failure.as_deref(),
+            Some("third_check"),
+            "where to start"
+        );
+        let all = output(
+            &[
+                ("first_check", "ok"),
+                ("second_check", "ok"),
+                ("third_check", "ok"),
+            ],
+            &[],
+        );
+        let g = grade_from_output(&lesson(), &checks(), &all, "", true);
+        assert_eq!((g.status, g.passed, g.points), (Status::NotStarted, 0, 0.0));
+        // Started: the same output earns its share of the points.
+        let g = grade_from_output(&lesson(), &checks(), &out, "", false);
+        assert_eq!((g.status, g.passed, g.points), (Status::Failed, 2, 6.67));
+    }
+
+    /// lessons.toml's `points` and `check_points`: a lesson's points shared by
+    /// the weights of the checks passed.
+    #[test]
+    fn points_are_shared_by_the_weights_of_the_checks() {
+        let lesson = Lesson {
+            points: Some(20),
+            check_points: [("third_check".to_string(), 2)].into(),
+            ..lesson()
+        };
+        let passed = |names: &[&str]| names.iter().map(|n| n.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            lesson.score(&checks(), &passed(&["first_check", "second_check"])),
+            10.0
+        );
+        assert_eq!(lesson.score(&checks(), &passed(&["third_check"])), 10.0);
+        assert_eq!(lesson.score(&checks(), &passed(&["first_check"])), 5.0);
+        assert_eq!(lesson.score(&checks(), &checks()), 20.0);
+        let entry = "id = \"03\"\npackage = \"lesson03\"\nsolution = \"solution03\"\ntitle = \"t\"\nminutes = 30\nchapter = \"lesson03/index.md\"\nsteps = []\nhints = []\npoints = 20\ncheck_points = { third_check = 2 }\n";
+        let parsed: Lesson = toml::from_str(entry).unwrap();
+        assert_eq!(
+            (parsed.points(), parsed.check_points),
+            (20, lesson.check_points)
+        );
+    }
+
     #[test]
     fn first_failure_is_a_wrong_answer_before_a_todo_with_its_message() {
         let out = output(
@@ -564,6 +859,135 @@ mod tests {
         for kept in ["CARGO", "CARGO_HOME", "CARGO_TARGET_DIR", "PATH"] {
             assert!(!removed.iter().any(|r| r == kept), "{kept} is kept");
         }
+    }
+
+    /// A stand-in for cargo: lists one check, then "runs" it by starting a
+    /// process that never ends (in the group, or in a session of its own
+    /// when `ESCAPE` is set) and never ending itself.
+    #[cfg(unix)]
+    fn hanging_cargo(dir: &Path, escape: bool) -> (PathBuf, PathBuf) {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::create_dir_all(dir).unwrap();
+        let pid_file = dir.join("child.pid");
+        let script = dir.join("cargo");
+        let start = if escape {
+            "setsid sleep 600"
+        } else {
+            "sleep 600"
+        };
+        std::fs::write(
+            &script,
+            format!(
+                "#!/bin/sh\ncase \"$*\" in *--list*) echo 'loops_forever: test'; exit 0;; esac\n{start} &\necho $! > '{}'\nwait\n",
+                pid_file.display()
+            ),
+        )
+        .unwrap();
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+        (script, pid_file)
+    }
+
+    /// Whether a process is still running (not gone, not a zombie).
+    #[cfg(unix)]
+    fn running(pid: i32) -> bool {
+        std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+            !stat
+                .rsplit(')')
+                .next()
+                .unwrap_or("")
+                .trim_start()
+                .starts_with('Z')
+        })
+    }
+
+    /// A lesson whose checks never end is stopped at the time limit with
+    /// everything it started, and graded "timed out"; and a process that left
+    /// the group with the output pipe open does not keep the grader waiting.
+    #[cfg(unix)]
+    #[test]
+    fn a_lesson_that_never_ends_is_stopped_with_its_group_and_timed_out() {
+        for escape in [false, true] {
+            let dir = std::env::temp_dir()
+                .join(format!("lab-grade-hang-{}-{escape}", std::process::id()));
+            let (cargo, pid_file) = hanging_cargo(&dir, escape);
+            let runner = Runner {
+                cargo: cargo.into_os_string(),
+                ..Runner::new(&dir, Duration::from_millis(500))
+            };
+            let (done, result) = std::sync::mpsc::channel();
+            let lesson = lesson();
+            std::thread::spawn(move || {
+                let _ = done.send(runner.grade(&lesson, "lesson03", false, None).unwrap());
+            });
+            let grade = result
+                .recv_timeout(Duration::from_secs(60))
+                .expect("the grader waits for a lesson that never ends");
+            assert_eq!(grade.status, Status::TimedOut, "{grade:?}");
+            assert_eq!((grade.passed, grade.total), (0, 1));
+            assert_eq!(
+                grade.message.as_deref(),
+                Some("stopped after 0 s: the checks did not finish")
+            );
+            let pid: i32 = std::fs::read_to_string(&pid_file)
+                .unwrap()
+                .trim()
+                .parse()
+                .unwrap();
+            if escape {
+                // Out of reach of the group kill, as a student's program could be.
+                unsafe { libc::kill(pid, libc::SIGKILL) };
+            } else {
+                // SIGKILL is delivered at once, but the process may take a
+                // moment to be gone: wait for that, a bounded while.
+                let until = Instant::now() + Duration::from_secs(5);
+                while running(pid) && Instant::now() < until {
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+                assert!(
+                    !running(pid),
+                    "the lesson's child {pid} was left running: {:?}",
+                    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                );
+            }
+            let _ = std::fs::remove_dir_all(&dir);
+        }
+    }
+
+    /// One build of all lessons: the test binary of each that compiled, and
+    /// the first error, with its place, of each that did not.
+    #[test]
+    fn one_build_gives_each_lesson_its_binary_or_its_first_error() {
+        let messages = [
+            r#"{"reason":"compiler-artifact","package_id":"path+file:///c/lessons/lesson03#0.1.0","target":{"kind":["test"],"name":"check"},"executable":"/c/target/debug/deps/check-03"}"#,
+            r#"{"reason":"compiler-artifact","package_id":"path+file:///c/lessons/lesson03#0.1.0","target":{"kind":["lib"],"name":"lesson03"},"executable":null}"#,
+            r#"{"reason":"compiler-message","package_id":"path+file:///c/lessons/lesson05#lesson05@0.1.0","message":{"level":"warning","message":"unused","code":null,"spans":[]}}"#,
+            r#"{"reason":"compiler-message","package_id":"path+file:///c/lessons/lesson05#lesson05@0.1.0","message":{"level":"error","message":"mismatched types","code":{"code":"E0308"},"spans":[{"file_name":"lessons/lesson05/src/lib.rs","line_start":3,"column_start":1,"is_primary":true}]}}"#,
+            r#"{"reason":"compiler-message","package_id":"path+file:///c/lessons/lesson05#lesson05@0.1.0","message":{"level":"error","message":"aborting due to 1 previous error","code":null,"spans":[]}}"#,
+            "   Compiling lesson05 v0.1.0",
+        ];
+        let built = Built::from_messages(&messages.join("\n"));
+        assert_eq!(
+            built
+                .binaries
+                .get("lesson03")
+                .map(|p| p.display().to_string())
+                .as_deref(),
+            Some("/c/target/debug/deps/check-03")
+        );
+        assert_eq!(
+            built.errors.get("lesson05").map(String::as_str),
+            Some("error[E0308]: mismatched types at lessons/lesson05/src/lib.rs:3:1")
+        );
+        assert!(!built.binaries.contains_key("lesson05") && built.errors.len() == 1);
+        let runner = Runner::new(Path::new("/c"), Duration::from_secs(1));
+        let lesson = Lesson {
+            package: "lesson05".into(),
+            ..lesson()
+        };
+        let grade = runner
+            .grade_built(&lesson, &built, false, Some(10))
+            .unwrap();
+        assert_eq!((grade.status, grade.total), (Status::DoesNotCompile, 10));
     }
 
     #[test]

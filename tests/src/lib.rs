@@ -17,7 +17,9 @@
 
 pub mod browser;
 pub mod class;
+pub mod copies;
 pub mod course;
+pub mod edition;
 pub mod grade;
 pub mod lesson01;
 pub mod lesson02;

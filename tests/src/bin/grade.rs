@@ -11,7 +11,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use clap::Parser;
-use lab_tests::class::{self, ClassReport, LessonReport, StudentReport};
+use lab_tests::class::{self, ClassReport, StudentReport};
 use lab_tests::course::{Lesson, lessons, root};
 use lab_tests::grade::{Grade, Runner, Status};
 
@@ -55,11 +55,16 @@ struct Args {
     /// Grade the reference solutions instead (to check the grader itself).
     #[arg(long, conflicts_with = "class")]
     solutions: bool,
+    /// Write the student edition of this course into DIR (a new folder): no
+    /// reference solutions, a note in place of each solution page, GitHub
+    /// Classroom's autograding workflow. Publish that one to students.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["class", "solutions", "json"])]
+    student_edition: Option<PathBuf>,
 }
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    let root = root();
+    let root = checkout();
     let lessons = match lessons(&root) {
         Ok(l) => l,
         Err(e) => {
@@ -67,9 +72,10 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let result = match &args.class {
-        Some(dir) => grade_class(&args, &root, &lessons, dir),
-        None => grade_here(&args, &root, &lessons),
+    let result = match (&args.class, &args.student_edition) {
+        (_, Some(dir)) => student_edition(&root, &lessons, dir),
+        (Some(dir), None) => grade_class(&args, &root, &lessons, dir),
+        (None, None) => grade_here(&args, &root, &lessons),
     };
     match result {
         Ok(code) => code,
@@ -80,11 +86,89 @@ fn main() -> ExitCode {
     }
 }
 
+/// The checkout `cargo grade` runs in: the nearest folder around the current
+/// one with `lessons/lessons.toml`, else the one this program was built in.
+fn checkout() -> PathBuf {
+    std::env::current_dir()
+        .ok()
+        .and_then(|here| {
+            here.ancestors()
+                .find(|dir| {
+                    dir.join("lessons/lessons.toml").is_file() && dir.join("Cargo.toml").is_file()
+                })
+                .map(Path::to_path_buf)
+        })
+        .unwrap_or_else(root)
+}
+
+/// Writes the student edition into `dir`, then lets cargo prune `Cargo.lock`
+/// of the solutions (nothing else in it changes: every other version stays
+/// locked, so `cargo test --locked` works there).
+fn student_edition(root: &Path, lessons: &[Lesson], dir: &Path) -> Result<ExitCode, String> {
+    if lab_tests::edition::is_student_edition(root) {
+        return Err(
+            "this is the student edition already: write it from the instructor's checkout".into(),
+        );
+    }
+    let files = lab_tests::edition::student_edition(root, lessons)?;
+    lab_tests::edition::write(root, &files, dir)?;
+    // `cargo update --workspace` re-locks the workspace's own packages only:
+    // the solutions leave the lock file, every other version stays as it is.
+    // Offline first (the registry's copy is here after any build), else online.
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let prune = |offline: bool| {
+        let mut command = lab_tests::grade::cargo_command(&cargo, dir);
+        command.args(["update", "--workspace", "--quiet"]);
+        if offline {
+            command.arg("--offline");
+        }
+        command
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .output()
+            .map_err(|e| format!("cannot run cargo: {e}"))
+    };
+    let mut pruned = prune(true)?;
+    if !pruned.status.success() {
+        pruned = prune(false)?;
+    }
+    if !pruned.status.success() {
+        return Err(format!(
+            "cargo could not update {}/Cargo.lock: {}",
+            dir.display(),
+            String::from_utf8_lossy(&pruned.stderr)
+                .lines()
+                .last()
+                .unwrap_or("")
+        ));
+    }
+    eprintln!(
+        "The student edition is in {} ({} files, no reference solutions). Publish that folder; see the instructor guide (book/src/appendix/instructor.md).",
+        dir.display(),
+        files.len()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
 /// The lessons of this checkout.
 fn grade_here(args: &Args, root: &Path, lessons: &[Lesson]) -> Result<ExitCode, String> {
     let json = args.json.is_some();
     let runner = Runner::new(root, Duration::from_secs(args.timeout));
     let mut grades: Vec<Grade> = Vec::new();
+    // The lessons' checks, built at once (not for the solutions: theirs are
+    // other packages, graded one by one).
+    let built = if args.solutions {
+        None
+    } else {
+        if !json {
+            eprintln!("building every lesson's checks…");
+        }
+        Some(
+            runner
+                .build_all(lessons)
+                .map_err(|e| format!("cannot run {}: {e}", runner.cargo.to_string_lossy()))?,
+        )
+    };
     for lesson in lessons {
         let package = if args.solutions {
             &lesson.solution
@@ -99,9 +183,11 @@ fn grade_here(args: &Args, root: &Path, lessons: &[Lesson]) -> Result<ExitCode, 
             && lesson
                 .todos_now(root)
                 .is_ok_and(|now| now == lesson.shipped_todos());
-        let grade = runner
-            .grade(lesson, package, untouched, None)
-            .map_err(|e| format!("cannot run {}: {e}", runner.cargo.to_string_lossy()))?;
+        let grade = match &built {
+            Some(built) => runner.grade_built(lesson, built, untouched, None),
+            None => runner.grade(lesson, package, untouched, None),
+        }
+        .map_err(|e| format!("cannot run {}: {e}", runner.cargo.to_string_lossy()))?;
         grades.push(grade);
     }
     if json {
@@ -123,7 +209,13 @@ fn grade_here(args: &Args, root: &Path, lessons: &[Lesson]) -> Result<ExitCode, 
     }
     let passed = grades.iter().filter(|g| g.status == Status::Passed).count();
     if !json {
-        println!("\n{passed} of {} lessons passed.", grades.len());
+        let points: f64 = grades.iter().map(|g| g.points).sum();
+        let max: u32 = grades.iter().map(|g| g.max_points).sum();
+        println!(
+            "\n{passed} of {} lessons passed; {} of {max} points.",
+            grades.len(),
+            (points * 100.0).round() / 100.0
+        );
     }
     Ok(if passed == grades.len() {
         ExitCode::SUCCESS
@@ -144,6 +236,8 @@ fn grade_class(
     }
     let students = class::students(dir)?;
     let instructor = class::course_files(root);
+    // A submission may start from the student edition: its files count as unchanged.
+    let edition = &lab_tests::edition::student_edition(root, lessons)?;
     let scratch = args
         .scratch
         .clone()
@@ -164,7 +258,7 @@ fn grade_class(
             let instructor = &instructor;
             let job_dir = scratch.join(format!("job-{job}"));
             scope.spawn(move || {
-                if let Err(e) = class::prepare_scratch(instructor, &job_dir) {
+                if let Err(e) = class::prepare_scratch(instructor, &job_dir, lessons) {
                     *failure.lock().unwrap() = Some(format!(
                         "cannot write the scratch copy {}: {e}",
                         job_dir.display()
@@ -186,11 +280,8 @@ fn grade_class(
                                 return;
                             }
                         };
-                    let report = StudentReport {
-                        student: name.clone(),
-                        lessons: grades.iter().map(LessonReport::from).collect(),
-                        changed_elsewhere: class::changed_elsewhere(instructor, path, lessons),
-                    };
+                    let changed = class::changed_elsewhere(instructor, edition, path, lessons);
+                    let report = StudentReport::new(name, path, &grades, lessons, changed);
                     reports.lock().unwrap().push((i, report));
                 }
             });
@@ -215,6 +306,7 @@ fn grade_class(
             l.total = totals.get(&l.id).copied().unwrap_or(0);
         }
     }
+    class::flag_copies(root, lessons, &students, &mut report.students);
     print!("{}", class::table(&report, lessons));
     let write = |path: &Path, text: String| {
         std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
