@@ -9,22 +9,13 @@ use common::*;
 use mock_provider::{Config, ManualClock, MockProvider};
 
 fn with_origin(url: &str) -> Answer {
-    let response = agent()
-        .get(url)
-        .header("Origin", "https://attacker.example")
-        .call()
-        .expect("GET answered");
-    let status = response.status().as_u16();
-    let headers = response
-        .headers()
-        .iter()
-        .map(|(n, v)| (n.to_string(), v.to_str().unwrap_or("").to_string()))
-        .collect();
-    Answer {
-        status,
-        headers,
-        body: String::new(),
-    }
+    read(
+        agent()
+            .get(url)
+            .header("Origin", "https://attacker.example")
+            .call()
+            .expect("GET answered"),
+    )
 }
 
 // RFC 9700 §4.2.4: the pages a person sees during a flow send no Referer

@@ -59,7 +59,7 @@ impl Answer {
     }
 }
 
-fn read(mut response: ureq::http::Response<ureq::Body>) -> Answer {
+pub fn read(mut response: ureq::http::Response<ureq::Body>) -> Answer {
     let status = response.status().as_u16();
     let headers = response
         .headers()
