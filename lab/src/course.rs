@@ -259,6 +259,7 @@ mod tests {
             chapter: "lesson03/index.md".into(),
             steps: vec!["make a state".into(), "build the URL".into(), "wait".into()],
             hints: vec!["nudge".into(), "nearer".into()],
+            parts: vec![],
         }
     }
 

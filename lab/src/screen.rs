@@ -331,6 +331,13 @@ impl Screen {
             }
             Status::Failed | Status::NotStarted => {
                 if let Some(step) = &report.step {
+                    // A long lesson is worked in sittings: say which one.
+                    if let Some((n, of, part)) = lesson.part_of(step.number) {
+                        lines.push(format!(
+                            "Part {n} of {of}: {} (about {} minutes)",
+                            part.title, part.minutes
+                        ));
+                    }
                     lines.push(format!(
                         "Step {} of {}: {}",
                         step.number, step.of, step.name
@@ -392,6 +399,7 @@ mod tests {
             chapter: format!("lesson{id}/index.md"),
             steps: steps.iter().map(|s| s.to_string()).collect(),
             hints: vec!["a nudge".into(), "nearly the answer".into()],
+            parts: vec![],
         }
     }
 
@@ -463,6 +471,37 @@ mod tests {
             assert!(t.contains(expected), "{expected:?} missing from:\n{t}");
         }
         assert!(!t.contains('\u{1b}'), "the view is plain text");
+    }
+
+    #[test]
+    fn a_long_lesson_says_which_part_a_step_is_in() {
+        let mut lessons = vec![lesson("07", "Tokens that last", &["a", "b", "c"])];
+        lessons[0].parts = vec![
+            lab_tests::course::Part {
+                title: "First sitting".into(),
+                steps: 1,
+                minutes: 10,
+            },
+            lab_tests::course::Part {
+                title: "Second sitting".into(),
+                steps: 2,
+                minutes: 10,
+            },
+        ];
+        let mut s = Screen::new(lessons, vec![Standing::NotStarted], vec![0], 0);
+        s.start();
+        let mut r = report(0, Status::Failed, 1, Some(TODO));
+        r.step = Some(Step {
+            number: 2,
+            of: 3,
+            name: "b".into(),
+        });
+        s.update(Event::Checked(r));
+        let t = text(&s);
+        assert!(
+            t.contains("Part 2 of 2: Second sitting (about 10 minutes)\nStep 2 of 3: b"),
+            "{t}"
+        );
     }
 
     #[test]

@@ -31,6 +31,19 @@ pub struct Lesson {
     pub steps: Vec<String>,
     /// Layered: a nudge first, then nearer and nearer the answer.
     pub hints: Vec<String>,
+    /// A long lesson in sittings: consecutive steps, each part with its own
+    /// title and minutes (empty: one sitting).
+    #[serde(default)]
+    pub parts: Vec<Part>,
+}
+
+/// One sitting of a long lesson: the next `steps` steps.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Part {
+    pub title: String,
+    pub steps: usize,
+    pub minutes: u32,
 }
 
 /// What a lesson without `points` in lessons.toml is worth.
@@ -79,7 +92,21 @@ impl Lesson {
             chapter: "lesson03/index.md".into(),
             steps: vec!["one".into()],
             hints: vec![],
+            parts: vec![],
         }
+    }
+
+    /// The part step `number` (from 1) belongs to, with the part's number
+    /// (from 1) and count; `None` for a lesson in one sitting.
+    pub fn part_of(&self, number: usize) -> Option<(usize, usize, &Part)> {
+        let mut last = 0;
+        for (i, part) in self.parts.iter().enumerate() {
+            last += part.steps;
+            if number <= last {
+                return Some((i + 1, self.parts.len(), part));
+            }
+        }
+        None
     }
 
     /// `lessons/lessonNN`.
