@@ -424,21 +424,21 @@ fn connection_options_are_read_as_a_list_in_any_case() {
 #[test]
 fn http_1_0_keep_alive_is_announced() {
     let p = start();
-    let raw = "GET /.well-known/oauth-authorization-server HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\nGET /nowhere HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
-    let answer = send(p.addr(), raw.as_bytes()).1;
-    let first = answer
-        .split("\r\n\r\n")
-        .next()
-        .unwrap()
-        .to_ascii_lowercase();
+    // The head of the first answer, when `first` is followed by a request that closes.
+    let head = |first: &str| {
+        let raw =
+            format!("{first}\r\n\r\nGET /nowhere HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        let answer = send(p.addr(), raw.as_bytes()).1;
+        answer
+            .split("\r\n\r\n")
+            .next()
+            .unwrap()
+            .to_ascii_lowercase()
+    };
+    let meta = "GET /.well-known/oauth-authorization-server";
+    let first = head(&format!("{meta} HTTP/1.0\r\nConnection: Keep-Alive"));
     assert!(first.contains("\r\nconnection: keep-alive"), "{first}");
-    let raw = "GET /.well-known/oauth-authorization-server HTTP/1.1\r\nHost: x\r\n\r\nGET /nowhere HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
-    let answer = send(p.addr(), raw.as_bytes()).1;
-    let first = answer
-        .split("\r\n\r\n")
-        .next()
-        .unwrap()
-        .to_ascii_lowercase();
+    let first = head(&format!("{meta} HTTP/1.1\r\nHost: x"));
     assert!(
         !first.contains("\r\nconnection:"),
         "HTTP/1.1 keeps connections by default: {first}"

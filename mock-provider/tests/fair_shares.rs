@@ -155,17 +155,7 @@ fn a_flood_of_flows_as_one_pair_revokes_no_earlier_session() {
     let public_flow = || {
         let redirect = get(&authorize_url(p.base_url(), "lab-public", &pkce), None);
         let code = redirect.location_param("code").expect("a code");
-        let answer = post_form(
-            &format!("{}/token", p.base_url()),
-            None,
-            &[
-                ("grant_type", "authorization_code"),
-                ("code", &code),
-                ("redirect_uri", CALLBACK),
-                ("client_id", "lab-public"),
-                ("code_verifier", VERIFIER),
-            ],
-        );
+        let answer = exchange_public(&p, &code);
         assert_eq!(answer.status, 200, "{}", answer.body);
         let json = answer.json();
         (

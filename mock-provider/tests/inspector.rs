@@ -40,17 +40,7 @@ fn no_secret_appears_whole_on_the_inspector() {
         ("code_challenge_method", "S256"),
     ];
     let public_code = code_for(&p, "lab-public", &pkce);
-    let answer = post_form(
-        &format!("{}/token", p.base_url()),
-        None,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &public_code),
-            ("redirect_uri", CALLBACK),
-            ("client_id", "lab-public"),
-            ("code_verifier", VERIFIER),
-        ],
-    );
+    let answer = exchange_public(&p, &public_code);
     let json = answer.json();
     let access = json["access_token"].as_str().unwrap().to_string();
     let refresh = json["refresh_token"].as_str().unwrap().to_string();

@@ -300,17 +300,7 @@ fn core_3_1_2_1_a_public_client_must_send_a_nonce() {
     // With a nonce it goes through, and the ID token carries it.
     let with_nonce = [pkce.as_slice(), &[("nonce", NONCE)]].concat();
     let code = code_for(&p, "lab-public", &with_nonce);
-    let answer = post_form(
-        &format!("{}/token", p.base_url()),
-        None,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", CALLBACK),
-            ("client_id", "lab-public"),
-            ("code_verifier", VERIFIER),
-        ],
-    );
+    let answer = exchange_public(&p, &code);
     let (_, c) = decode(answer.json()["id_token"].as_str().unwrap());
     assert_eq!(
         (c["nonce"].as_str(), c["aud"].as_str()),

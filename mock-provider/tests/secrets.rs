@@ -18,17 +18,7 @@ fn no_secret_appears_whole_in_events_trace_lines_or_pages() {
         ("code_challenge_method", "S256"),
     ];
     let code = code_for(&p, "lab-public", &pkce);
-    let answer = post_form(
-        &format!("{}/token", p.base_url()),
-        None,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", CALLBACK),
-            ("client_id", "lab-public"),
-            ("code_verifier", VERIFIER),
-        ],
-    );
+    let answer = exchange_public(&p, &code);
     let json = answer.json();
     let access = json["access_token"].as_str().unwrap().to_string();
     let refresh = json["refresh_token"].as_str().unwrap().to_string();

@@ -210,17 +210,7 @@ fn rfc9700_4_5_a_used_code_replayed_by_another_client_revokes_nothing() {
     let first = exchange(&p, &code).json();
     let access = first["access_token"].as_str().unwrap();
     let refresh_token = first["refresh_token"].as_str().unwrap();
-    let by_public = post_form(
-        &token_url(&p),
-        None,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", CALLBACK),
-            ("client_id", "lab-public"),
-            ("code_verifier", VERIFIER),
-        ],
-    );
+    let by_public = exchange_public(&p, &code);
     assert_eq!(by_public.error(), "invalid_grant", "{}", by_public.body);
     assert!(
         !by_public.body.contains("revoked"),

@@ -151,6 +151,22 @@ pub fn exchange(provider: &MockProvider, code: &str) -> Answer {
     )
 }
 
+/// The public client's code exchange: PKCE with the RFC 7636 Appendix B
+/// verifier, no secret.
+pub fn exchange_public(provider: &MockProvider, code: &str) -> Answer {
+    post_form(
+        &format!("{}/token", provider.base_url()),
+        None,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", CALLBACK),
+            ("client_id", "lab-public"),
+            ("code_verifier", VERIFIER),
+        ],
+    )
+}
+
 /// A full flow for lab-client as alice: (access_token, refresh_token).
 pub fn tokens(provider: &MockProvider) -> (String, String) {
     let code = code_for(provider, "lab-client", &[]);
