@@ -28,7 +28,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::owner::{OwnerError, ResourceOwner};
+use crate::owner::{self, OwnerError, ResourceOwner};
 use crate::secrets::{new_secret, s256, shorten};
 use crate::state::App;
 use crate::trace::Step;
@@ -268,12 +268,7 @@ impl Attacker {
             }
             query.append_pair("iss", &self.shared.honest.issuer);
         }
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .max_redirects(0)
-            .http_status_as_error(false)
-            .timeout_global(Some(Duration::from_secs(10)))
-            .build()
-            .into();
+        let agent = owner::agent();
         let status = agent
             .get(url.as_str())
             .call()
@@ -623,12 +618,7 @@ fn redeem(honest: &str, seen: &Seen) -> Option<String> {
             form.push((name, value));
         }
     }
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .max_redirects(0)
-        .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(10)))
-        .build()
-        .into();
+    let agent = owner::agent();
     let mut answer = agent
         .post(&format!("{honest}/token"))
         .send_form(form)
